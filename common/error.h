@@ -50,4 +50,5 @@ inline std::unexpected<Error> fail(Error error) { return std::unexpected<Error>(
   auto tmp = (expr);                                     \
   if (!tmp) return std::unexpected(std::move(tmp.error())); \
   lhs = std::move(*tmp)
+// Expands to several statements: use it as a statement of its own block, never as an unbraced if body.
 #define TRY_ASSIGN(lhs, expr) TRY_ASSIGN_IMPL(HUTCH_CONCAT(hutch_try_, __LINE__), lhs, expr)

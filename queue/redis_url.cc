@@ -40,7 +40,9 @@ Result<RedisAddress> parse_redis_url(const std::string &url) {
   std::string rest = url.substr(8);
   if (auto slash = rest.find('/'); slash != std::string::npos) {
     std::string db = rest.substr(slash + 1);
-    if (!db.empty()) TRY_ASSIGN(address.database, parse_number(db, "database", url, 1 << 20));
+    if (!db.empty()) {
+      TRY_ASSIGN(address.database, parse_number(db, "database", url, 1 << 20));
+    }
     rest.resize(slash);
   }
   if (auto at = rest.rfind('@'); at != std::string::npos) {
@@ -55,7 +57,9 @@ Result<RedisAddress> parse_redis_url(const std::string &url) {
     if (close == std::string::npos) return fail(make_error("redis URL '" + url + "': unclosed '['" + usage));
     address.host = rest.substr(1, close - 1);
     rest = rest.substr(close + 1);
-    if (!rest.empty() && rest[0] == ':') TRY_ASSIGN(address.port, parse_number(rest.substr(1), "port", url, 65535));
+    if (!rest.empty() && rest[0] == ':') {
+      TRY_ASSIGN(address.port, parse_number(rest.substr(1), "port", url, 65535));
+    }
   } else if (auto colon = rest.rfind(':'); colon != std::string::npos) {
     address.host = rest.substr(0, colon);
     TRY_ASSIGN(address.port, parse_number(rest.substr(colon + 1), "port", url, 65535));
