@@ -1,0 +1,92 @@
+// Resource limits of a job through cgroups, behind one interface with a v1 and a v2 implementation.
+//
+// Job cgroups live beneath the supervisor's own cgroup (read from /proc/self/cgroup), never at a hierarchy's
+// root: that is what systemd's Delegate= hands over, and it keeps the host's own accounting intact.
+//
+// v1 (this machine kind): one directory per controller hierarchy, so a fresh cgroup per job would cost five
+// mkdirs, five rmdirs and a dozen writes. Instead each concurrency slot owns a pooled cgroup whose limits are
+// rewritten only when they change and whose counters are reset or read as baselines per job.
+// v2: one directory; a fresh one per job is cheap and gives exact per-job counters (memory.peak).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace hutch {
+
+enum class CgroupVersion { kV1, kV2 };
+
+struct CgroupLimits {
+  uint64_t memory_bytes = 0;
+  double cpu_cores = 1.0;
+  uint32_t pids_max = 256;
+};
+
+struct CgroupUsage {
+  uint64_t cpu_time_ns = 0;
+  uint64_t memory_peak_bytes = 0;
+  uint64_t oom_kills = 0;  // processes the kernel killed for this job's memory limit
+};
+
+// The cgroup of one running job.
+class JobCgroup {
+ public:
+  virtual ~JobCgroup() = default;
+  // cgroup.procs files the child writes "0" to (one per v1 hierarchy, one on v2). Owned by this object.
+  virtual std::span<const int> procs_fds() const = 0;
+  // SIGKILLs every process in the cgroup; true when none is left. Call again until true (bounded).
+  virtual Result<bool> kill_all() = 0;
+  virtual Result<bool> is_empty() const = 0;
+  // Counters of this job alone.
+  virtual Result<CgroupUsage> usage() const = 0;
+  // Gives the cgroup back (v1: to its slot's pool; v2: rmdir). Fails with EBUSY while processes remain.
+  virtual Status release() = 0;
+};
+
+class CgroupManager {
+ public:
+  virtual ~CgroupManager() = default;
+
+  // Finds cgroup v2 with the memory, cpu and pids controllers, else v1 with them, else an error that says
+  // what is missing (the supervisor then falls back to rlimits and says so). `instance` names this
+  // supervisor's subtree (sanitized consumer name); `slot_count` is the concurrency.
+  static Result<std::unique_ptr<CgroupManager>> detect(const std::string &instance, int slot_count);
+
+  virtual CgroupVersion version() const = 0;
+  // "cgroup v1 (memory, cpu, cpuacct, pids, freezer) under /sys/fs/cgroup/memory/x/hutch-a"
+  virtual std::string describe() const = 0;
+  // The cgroup for a job on slot `slot` with these limits, ready for the child to join.
+  virtual Result<std::unique_ptr<JobCgroup>> open_job(int slot, const std::string &job_name,
+                                                      const CgroupLimits &limits) = 0;
+  // Kills and removes everything this supervisor's subtree holds (start-up clean-up and shutdown).
+  virtual Status remove_all() = 0;
+};
+
+// Implementations (cgroup_v1.cc, cgroup_v2.cc); detect() chooses.
+Result<std::unique_ptr<CgroupManager>> make_cgroup_v1_manager(const std::string &instance, int slot_count);
+Result<std::unique_ptr<CgroupManager>> make_cgroup_v2_manager(const std::string &instance, int slot_count);
+
+// Shared helpers of both versions (cgroup_files.cc).
+namespace cgroup_files {
+Result<uint64_t> read_u64(const std::string &path);
+// "key value" lines (memory.events, memory.oom_control, cpu.stat): the value of `key`, 0 when absent.
+Result<uint64_t> read_keyed_u64(const std::string &path, const std::string &key);
+Result<std::vector<pid_t>> read_pids(const std::string &procs_path);
+// SIGKILLs every pid listed in procs_path; true when the list was already empty.
+Result<bool> kill_listed(const std::string &procs_path);
+// Removes a cgroup directory and its child cgroups, deepest first (only directories: cgroupfs has no files
+// to unlink). Kills what still runs in them first.
+Status remove_tree(const std::string &path);
+Status make_directory(const std::string &path);
+// "0::/a/b" lines of /proc/self/cgroup: the path for the hierarchy with `controller` (v1) or the v2 line.
+Result<std::string> own_cgroup_path(const std::string &controller_or_empty_for_v2);
+}  // namespace cgroup_files
+
+}  // namespace hutch

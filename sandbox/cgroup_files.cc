@@ -1,0 +1,121 @@
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <sstream>
+
+#include "common/file_io.h"
+#include "sandbox/cgroup.h"
+
+namespace hutch::cgroup_files {
+namespace {
+
+Result<uint64_t> parse_u64(const std::string &text, const std::string &path) {
+  uint64_t value = 0;
+  const char *begin = text.data();
+  const char *end = text.data() + text.size();
+  while (end > begin && (end[-1] == '\n' || end[-1] == ' ')) --end;
+  if (std::string_view(begin, end - begin) == "max") return UINT64_MAX;
+  auto [stop, ec] = std::from_chars(begin, end, value);
+  if (ec != std::errc() || stop != end)
+    return fail(make_error("'" + path + "' holds '" + text + "', not a number"));
+  return value;
+}
+
+}  // namespace
+
+Result<uint64_t> read_u64(const std::string &path) {
+  TRY_ASSIGN(std::string text, read_file(path, 256));
+  return parse_u64(text, path);
+}
+
+Result<uint64_t> read_keyed_u64(const std::string &path, const std::string &key) {
+  TRY_ASSIGN(std::string text, read_file(path, 64 * 1024));
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.size() > key.size() && line.compare(0, key.size(), key) == 0 && line[key.size()] == ' ')
+      return parse_u64(line.substr(key.size() + 1), path);
+  }
+  return 0;
+}
+
+Result<std::vector<pid_t>> read_pids(const std::string &procs_path) {
+  TRY_ASSIGN(std::string text, read_file(procs_path, 16 << 20));
+  std::vector<pid_t> pids;
+  const char *cursor = text.data();
+  const char *end = text.data() + text.size();
+  while (cursor < end) {
+    pid_t pid = 0;
+    auto [stop, ec] = std::from_chars(cursor, end, pid);
+    if (ec == std::errc()) pids.push_back(pid);
+    cursor = stop + 1;
+  }
+  return pids;
+}
+
+Result<bool> kill_listed(const std::string &procs_path) {
+  TRY_ASSIGN(std::vector<pid_t> pids, read_pids(procs_path));
+  // ESRCH means it died meanwhile: that is the goal, not an error.
+  for (pid_t pid : pids) ::kill(pid, SIGKILL);
+  return pids.empty();
+}
+
+Status make_directory(const std::string &path) {
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return fail(errno_error("mkdir('" + path + "')"));
+  return {};
+}
+
+Status remove_tree(const std::string &path) {
+  DIR *directory = ::opendir(path.c_str());
+  if (directory == nullptr) {
+    if (errno == ENOENT) return {};
+    return fail(errno_error("opendir('" + path + "')"));
+  }
+  std::vector<std::string> children;
+  while (dirent *entry = ::readdir(directory)) {
+    std::string name = entry->d_name;
+    if (entry->d_type == DT_DIR && name != "." && name != "..") children.push_back(path + "/" + name);
+  }
+  ::closedir(directory);
+  for (const std::string &child : children) TRY_STATUS(remove_tree(child));
+  // A few rounds: killed processes leave the cgroup only once they have fully exited.
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    auto empty = kill_listed(path + "/cgroup.procs");
+    if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return {};
+    if (errno != EBUSY) return fail(errno_error("rmdir('" + path + "')"));
+    (void)empty;  // the rmdir result is what matters; a read error shows up as EBUSY again
+    ::usleep(5000);
+  }
+  return fail(errno_error(EBUSY, "rmdir('" + path + "') after killing its processes for 1 s"));
+}
+
+Result<std::string> own_cgroup_path(const std::string &controller) {
+  TRY_ASSIGN(std::string text, read_file("/proc/self/cgroup"));
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    // hierarchy-id:controller-list:path
+    auto first = line.find(':');
+    auto second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    std::string hierarchy = line.substr(0, first);
+    std::string controllers = line.substr(first + 1, second - first - 1);
+    std::string path = line.substr(second + 1);
+    if (controller.empty()) {
+      if (hierarchy == "0" && controllers.empty()) return path;
+      continue;
+    }
+    std::istringstream names(controllers);
+    std::string name;
+    while (std::getline(names, name, ',')) {
+      if (name == controller) return path;
+    }
+  }
+  return fail(make_error("/proc/self/cgroup lists no " +
+                         (controller.empty() ? std::string("cgroup v2") : controller + " cgroup")));
+}
+
+}  // namespace hutch::cgroup_files

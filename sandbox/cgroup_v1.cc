@@ -1,0 +1,194 @@
+// cgroup v1: one hierarchy per controller. Each concurrency slot owns one pooled cgroup per hierarchy
+// (<own cgroup>/hutch-<instance>/slot-<n>), created once; a job only rewrites limits that changed and
+// resets the peak and CPU counters. A fresh cgroup per job would cost ~5 mkdir/rmdir pairs per job.
+#include <fcntl.h>
+
+#include <cmath>
+#include <map>
+
+#include "common/file_io.h"
+#include "common/unique_fd.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/cgroup_mounts.h"
+
+namespace hutch {
+namespace {
+
+constexpr uint64_t kCpuPeriodMicroseconds = 100000;
+
+struct Slot {
+  std::string memory_dir, cpu_dir, pids_dir, cpuacct_dir;  // cpuacct_dir empty when not mounted
+  std::vector<UniqueFd> procs_files;                     // one per distinct hierarchy
+  std::vector<int> procs_fd_numbers;
+  CgroupLimits applied{};                                // what the files hold now
+  bool limits_known = false;
+  uint64_t oom_kills_before = 0;
+  bool in_use = false;
+};
+
+class JobCgroupV1;
+
+class CgroupManagerV1 final : public CgroupManager {
+ public:
+  CgroupManagerV1(std::map<std::string, std::string> bases, int slot_count)
+      : bases_(std::move(bases)), slots_(static_cast<size_t>(slot_count)) {}
+
+  Status create_slots();
+  CgroupVersion version() const override { return CgroupVersion::kV1; }
+  std::string describe() const override {
+    std::string names;
+    for (const auto &[controller, base] : bases_) names += (names.empty() ? "" : ", ") + controller;
+    return "cgroup v1 (" + names + ") under " + bases_.at("memory");
+  }
+  Result<std::unique_ptr<JobCgroup>> open_job(int slot, const std::string &job_name,
+                                              const CgroupLimits &limits) override;
+  Status remove_all() override {
+    slots_.clear();  // closes the procs fds before the directories go
+    for (const auto &[controller, base] : bases_) TRY_STATUS(cgroup_files::remove_tree(base));
+    return {};
+  }
+
+ private:
+  friend class JobCgroupV1;
+  Status apply_limits(Slot &slot, const CgroupLimits &limits);
+
+  std::map<std::string, std::string> bases_;  // controller -> <hierarchy>/<own>/hutch-<instance>
+  std::vector<Slot> slots_;
+};
+
+class JobCgroupV1 final : public JobCgroup {
+ public:
+  explicit JobCgroupV1(Slot &slot) : slot_(slot) {}
+  ~JobCgroupV1() override {
+    // A job object dropped without release() (error paths): leave the slot clean for the next job.
+    if (slot_.in_use) {
+      for (int round = 0; round < 100; ++round) {
+        auto empty = kill_all();
+        if (!empty || *empty) break;
+      }
+      slot_.in_use = false;
+    }
+  }
+  std::span<const int> procs_fds() const override { return slot_.procs_fd_numbers; }
+  Result<bool> kill_all() override { return cgroup_files::kill_listed(slot_.memory_dir + "/cgroup.procs"); }
+  Result<bool> is_empty() const override {
+    TRY_ASSIGN(auto pids, cgroup_files::read_pids(slot_.memory_dir + "/cgroup.procs"));
+    return pids.empty();
+  }
+  Result<CgroupUsage> usage() const override {
+    CgroupUsage usage;
+    TRY_ASSIGN(usage.memory_peak_bytes, cgroup_files::read_u64(slot_.memory_dir + "/memory.max_usage_in_bytes"));
+    TRY_ASSIGN(uint64_t oom_kills, cgroup_files::read_keyed_u64(slot_.memory_dir + "/memory.oom_control", "oom_kill"));
+    usage.oom_kills = oom_kills - slot_.oom_kills_before;
+    if (!slot_.cpuacct_dir.empty()) {
+      TRY_ASSIGN(usage.cpu_time_ns, cgroup_files::read_u64(slot_.cpuacct_dir + "/cpuacct.usage"));
+    }
+    return usage;
+  }
+  Status release() override {
+    TRY_ASSIGN(bool empty, is_empty());
+    if (!empty) return fail(errno_error(EBUSY, "release cgroup '" + slot_.memory_dir + "'"));
+    slot_.in_use = false;
+    return {};
+  }
+
+ private:
+  Slot &slot_;
+};
+
+Status CgroupManagerV1::create_slots() {
+  for (const auto &[controller, base] : bases_) {
+    // Leftovers of an earlier run under the same name would hold stale limits and maybe processes.
+    TRY_STATUS(cgroup_files::remove_tree(base));
+    TRY_STATUS(cgroup_files::make_directory(base));
+  }
+  for (size_t index = 0; index < slots_.size(); ++index) {
+    Slot &slot = slots_[index];
+    std::string name = "/slot-" + std::to_string(index);
+    std::map<std::string, bool> opened;  // hierarchy directory -> procs fd opened (cpu,cpuacct may share one)
+    for (const auto &[controller, base] : bases_) {
+      std::string dir = base + name;
+      TRY_STATUS(cgroup_files::make_directory(dir));
+      if (controller == "memory") slot.memory_dir = dir;
+      if (controller == "cpu") slot.cpu_dir = dir;
+      if (controller == "pids") slot.pids_dir = dir;
+      if (controller == "cpuacct") slot.cpuacct_dir = dir;
+      if (opened[dir]) continue;
+      opened[dir] = true;
+      UniqueFd procs(::open((dir + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+      if (!procs) return fail(errno_error("open('" + dir + "/cgroup.procs')"));
+      slot.procs_fd_numbers.push_back(procs.get());
+      slot.procs_files.push_back(std::move(procs));
+    }
+  }
+  return {};
+}
+
+Status CgroupManagerV1::apply_limits(Slot &slot, const CgroupLimits &limits) {
+  if (!slot.limits_known || slot.applied.memory_bytes != limits.memory_bytes) {
+    TRY_STATUS(write_file(slot.memory_dir + "/memory.limit_in_bytes", std::to_string(limits.memory_bytes)));
+  }
+  if (!slot.limits_known || slot.applied.cpu_cores != limits.cpu_cores) {
+    auto quota = static_cast<uint64_t>(std::llround(limits.cpu_cores * kCpuPeriodMicroseconds));
+    if (!slot.limits_known) {
+      TRY_STATUS(write_file(slot.cpu_dir + "/cpu.cfs_period_us", std::to_string(kCpuPeriodMicroseconds)));
+    }
+    TRY_STATUS(write_file(slot.cpu_dir + "/cpu.cfs_quota_us", std::to_string(quota)));
+  }
+  if (!slot.limits_known || slot.applied.pids_max != limits.pids_max) {
+    TRY_STATUS(write_file(slot.pids_dir + "/pids.max", std::to_string(limits.pids_max)));
+  }
+  slot.applied = limits;
+  slot.limits_known = true;
+  return {};
+}
+
+Result<std::unique_ptr<JobCgroup>> CgroupManagerV1::open_job(int slot_index, const std::string &,
+                                                             const CgroupLimits &limits) {
+  if (slot_index < 0 || static_cast<size_t>(slot_index) >= slots_.size())
+    return fail(make_error("cgroup v1: no slot " + std::to_string(slot_index)));
+  Slot &slot = slots_[static_cast<size_t>(slot_index)];
+  if (slot.in_use) return fail(errno_error(EBUSY, "cgroup v1: slot " + std::to_string(slot_index)));
+  auto applied = apply_limits(slot, limits);
+  if (!applied) return fail(applied.error().context("cgroup v1"));
+  // Per-job counters: the peak and CPU time restart from now; oom kills are counted from a baseline.
+  TRY_STATUS(write_file(slot.memory_dir + "/memory.max_usage_in_bytes", "0"));
+  if (!slot.cpuacct_dir.empty()) TRY_STATUS(write_file(slot.cpuacct_dir + "/cpuacct.usage", "0"));
+  TRY_ASSIGN(slot.oom_kills_before, cgroup_files::read_keyed_u64(slot.memory_dir + "/memory.oom_control", "oom_kill"));
+  slot.in_use = true;
+  return std::make_unique<JobCgroupV1>(slot);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CgroupManager>> make_cgroup_v1_manager(const std::string &instance, int slot_count) {
+  TRY_ASSIGN(std::vector<CgroupMount> mounts, read_cgroup_mounts());
+  std::map<std::string, std::string> bases;
+  std::string missing;
+  for (const std::string controller : {"memory", "cpu", "pids", "cpuacct"}) {
+    const CgroupMount *found = nullptr;
+    for (const CgroupMount &mount : mounts) {
+      for (const std::string &name : mount.controllers) {
+        if (name == controller) found = &mount;
+      }
+    }
+    bool required = controller != std::string("cpuacct");
+    if (found == nullptr) {
+      if (required) missing += (missing.empty() ? "" : ", ") + controller;
+      continue;
+    }
+    auto own = cgroup_files::own_cgroup_path(controller);
+    if (!own) {
+      if (required) missing += (missing.empty() ? "" : ", ") + controller;
+      continue;
+    }
+    bases[controller] = cgroup_directory(*found, *own) + "/hutch-" + sanitize_cgroup_name(instance);
+  }
+  if (!missing.empty()) return fail(make_error("cgroup v1: no " + missing + " hierarchy is mounted"));
+  auto manager = std::make_unique<CgroupManagerV1>(std::move(bases), slot_count);
+  auto created = manager->create_slots();
+  if (!created) return fail(created.error().context("cgroup v1"));
+  return std::unique_ptr<CgroupManager>(std::move(manager));
+}
+
+}  // namespace hutch

@@ -1,0 +1,162 @@
+// cgroup v2: one hierarchy, so a fresh cgroup per job is cheap and gives exact per-job counters.
+//
+// The "no internal processes" rule forbids enabling controllers for children of a cgroup that holds
+// processes. Like crun under systemd's Delegate=yes, the supervisor first moves itself into a leaf
+// (<own>/supervisor) and then enables memory, cpu and pids in <own> and in <own>/hutch-<instance>.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "common/file_io.h"
+#include "common/unique_fd.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/cgroup_mounts.h"
+
+namespace hutch {
+namespace {
+
+constexpr uint64_t kCpuPeriodMicroseconds = 100000;
+const char *const kControllers[] = {"memory", "cpu", "pids"};
+
+bool lists_word(const std::string &text, const std::string &word) {
+  std::istringstream words(text);
+  std::string item;
+  while (words >> item) {
+    if (item == word) return true;
+  }
+  return false;
+}
+
+Status enable_controllers(const std::string &dir) {
+  TRY_ASSIGN(std::string enabled, read_file(dir + "/cgroup.subtree_control"));
+  for (const char *controller : kControllers) {
+    if (lists_word(enabled, controller)) continue;
+    TRY_STATUS(write_file(dir + "/cgroup.subtree_control", std::string("+") + controller));
+  }
+  return {};
+}
+
+class JobCgroupV2 final : public JobCgroup {
+ public:
+  JobCgroupV2(std::string dir, UniqueFd procs) : dir_(std::move(dir)), procs_(std::move(procs)) {
+    procs_number_[0] = procs_.get();
+  }
+  ~JobCgroupV2() override {
+    if (!released_) (void)cgroup_files::remove_tree(dir_);  // error paths: best effort, nothing to report to
+  }
+  std::span<const int> procs_fds() const override { return {procs_number_, 1}; }
+  Result<bool> kill_all() override {
+    // cgroup.kill (5.14+) kills atomically, forks included; the listing loop is the fallback.
+    if (::access((dir_ + "/cgroup.kill").c_str(), W_OK) == 0) {
+      TRY_STATUS(write_file(dir_ + "/cgroup.kill", "1"));
+      return is_empty();
+    }
+    return cgroup_files::kill_listed(dir_ + "/cgroup.procs");
+  }
+  Result<bool> is_empty() const override {
+    TRY_ASSIGN(uint64_t populated, cgroup_files::read_keyed_u64(dir_ + "/cgroup.events", "populated"));
+    return populated == 0;
+  }
+  Result<CgroupUsage> usage() const override {
+    CgroupUsage usage;
+    TRY_ASSIGN(uint64_t usage_usec, cgroup_files::read_keyed_u64(dir_ + "/cpu.stat", "usage_usec"));
+    usage.cpu_time_ns = usage_usec * 1000;
+    // memory.peak exists from 5.19; before it the current usage is the best this cgroup can tell.
+    auto peak = cgroup_files::read_u64(dir_ + "/memory.peak");
+    if (peak) {
+      usage.memory_peak_bytes = *peak;
+    } else {
+      TRY_ASSIGN(usage.memory_peak_bytes, cgroup_files::read_u64(dir_ + "/memory.current"));
+    }
+    TRY_ASSIGN(usage.oom_kills, cgroup_files::read_keyed_u64(dir_ + "/memory.events", "oom_kill"));
+    return usage;
+  }
+  Status release() override {
+    procs_.reset();
+    if (::rmdir(dir_.c_str()) != 0 && errno != ENOENT) return fail(errno_error("rmdir('" + dir_ + "')"));
+    released_ = true;
+    return {};
+  }
+
+ private:
+  std::string dir_;
+  UniqueFd procs_;
+  int procs_number_[1];
+  bool released_ = false;
+};
+
+class CgroupManagerV2 final : public CgroupManager {
+ public:
+  explicit CgroupManagerV2(std::string base) : base_(std::move(base)) {}
+  CgroupVersion version() const override { return CgroupVersion::kV2; }
+  std::string describe() const override { return "cgroup v2 (memory, cpu, pids) under " + base_; }
+  Result<std::unique_ptr<JobCgroup>> open_job(int, const std::string &job_name,
+                                              const CgroupLimits &limits) override {
+    std::string dir = base_ + "/" + sanitize_cgroup_name(job_name);
+    TRY_STATUS(cgroup_files::make_directory(dir));
+    auto job = write_limits(dir, limits);
+    if (!job) {
+      (void)cgroup_files::remove_tree(dir);  // the error below is the one worth reporting
+      return fail(job.error().context("cgroup v2"));
+    }
+    return job;
+  }
+  Status remove_all() override { return cgroup_files::remove_tree(base_); }
+
+ private:
+  Result<std::unique_ptr<JobCgroup>> write_limits(const std::string &dir, const CgroupLimits &limits) {
+    TRY_STATUS(write_file(dir + "/memory.max", std::to_string(limits.memory_bytes)));
+    if (::access((dir + "/memory.swap.max").c_str(), W_OK) == 0) TRY_STATUS(write_file(dir + "/memory.swap.max", "0"));
+    auto quota = static_cast<uint64_t>(std::llround(limits.cpu_cores * kCpuPeriodMicroseconds));
+    TRY_STATUS(write_file(dir + "/cpu.max", std::to_string(quota) + " " + std::to_string(kCpuPeriodMicroseconds)));
+    TRY_STATUS(write_file(dir + "/pids.max", std::to_string(limits.pids_max)));
+    UniqueFd procs(::open((dir + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+    if (!procs) return fail(errno_error("open('" + dir + "/cgroup.procs')"));
+    return std::unique_ptr<JobCgroup>(std::make_unique<JobCgroupV2>(dir, std::move(procs)));
+  }
+
+  std::string base_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<CgroupManager>> make_cgroup_v2_manager(const std::string &instance, int) {
+  TRY_ASSIGN(std::vector<CgroupMount> mounts, read_cgroup_mounts());
+  const CgroupMount *unified = nullptr;
+  for (const CgroupMount &mount : mounts) {
+    if (mount.is_v2) unified = &mount;
+  }
+  if (unified == nullptr) return fail(make_error("cgroup v2: not mounted"));
+  TRY_ASSIGN(std::string own_path, cgroup_files::own_cgroup_path(""));
+  std::string own = cgroup_directory(*unified, own_path);
+  TRY_ASSIGN(std::string available, read_file(own + "/cgroup.controllers"));
+  for (const char *controller : kControllers) {
+    if (!lists_word(available, controller))
+      return fail(make_error("cgroup v2: the " + std::string(controller) + " controller is not available in '" +
+                             own + "' (with systemd, set Delegate=yes on the unit)"));
+  }
+  // Only the root cgroup may hold processes and delegate controllers at once.
+  if (own_path != "/") {
+    std::string leaf = own + "/supervisor";
+    TRY_STATUS(cgroup_files::make_directory(leaf));
+    TRY_STATUS(write_file(leaf + "/cgroup.procs", std::to_string(::getpid())));
+  }
+  TRY_STATUS(enable_controllers(own));
+  std::string base = own + "/hutch-" + sanitize_cgroup_name(instance);
+  TRY_STATUS(cgroup_files::remove_tree(base));
+  TRY_STATUS(cgroup_files::make_directory(base));
+  TRY_STATUS(enable_controllers(base));
+  return std::unique_ptr<CgroupManager>(std::make_unique<CgroupManagerV2>(base));
+}
+
+Result<std::unique_ptr<CgroupManager>> CgroupManager::detect(const std::string &instance, int slot_count) {
+  auto v2 = make_cgroup_v2_manager(instance, slot_count);
+  if (v2) return v2;
+  auto v1 = make_cgroup_v1_manager(instance, slot_count);
+  if (v1) return v1;
+  return fail(make_error(v2.error().message + "; " + v1.error().message));
+}
+
+}  // namespace hutch

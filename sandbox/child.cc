@@ -1,0 +1,149 @@
+// The child side of spawn: the containment steps in order, one line each. Only async-signal-safe calls
+// from here to execve (see child_plan.h). On failure the child writes {stage, errno} to the report pipe and
+// exits 127; the parent turns that into the record's error sentence.
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "sandbox/child_plan.h"
+
+namespace hutch {
+namespace {
+
+[[noreturn]] void report_and_exit(const ChildPlan &plan, ChildStage stage) {
+  ChildReport report{stage, errno};
+  // A failed write leaves the parent with EOF plus exit 127; nothing better is possible here.
+  ssize_t ignored = ::write(plan.report_fd, &report, sizeof report);
+  (void)ignored;
+  ::_exit(127);
+}
+
+bool die_with_parent(const ChildPlan &plan) {
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return false;
+  // The parent may have died before prctl: then we were re-parented and must not run unsupervised.
+  if (::getppid() != plan.parent_pid) {
+    errno = ESRCH;
+    return false;
+  }
+  return true;
+}
+
+bool reset_signals() {
+  // Dispositions survive fork and a SIG_IGN survives exec: a function must start with the defaults.
+  struct sigaction action = {};
+  action.sa_handler = SIG_DFL;
+  for (int signal_number = 1; signal_number < NSIG; ++signal_number) {
+    if (signal_number == SIGKILL || signal_number == SIGSTOP) continue;
+    ::sigaction(signal_number, &action, nullptr);  // fails harmlessly for the signals glibc reserves
+  }
+  sigset_t empty;
+  ::sigemptyset(&empty);
+  return ::sigprocmask(SIG_SETMASK, &empty, nullptr) == 0;
+}
+
+bool join_cgroups(const ChildPlan &plan) {
+  for (int i = 0; i < plan.cgroup_procs_count; ++i) {
+    if (::write(plan.cgroup_procs_fds[i], "0", 1) != 1) return false;
+  }
+  return true;
+}
+
+bool apply_rlimits(const ChildPlan &plan) {
+  for (int i = 0; i < plan.rlimit_count; ++i) {
+    if (::setrlimit(static_cast<__rlimit_resource>(plan.rlimits[i].resource), &plan.rlimits[i].limit) != 0)
+      return false;
+  }
+  return true;
+}
+
+// Moves `fd` to `target`, clearing close-on-exec. A source already sitting on a low target number is first
+// moved out of the way so that installing one target cannot clobber another's source.
+bool install_fd(int fd, int target) {
+  if (fd == target) return ::fcntl(fd, F_SETFD, 0) == 0;
+  return ::dup2(fd, target) == target;
+}
+
+bool install_stdio(const ChildPlan &plan) {
+  int sources[4] = {plan.stdin_fd, plan.stdout_fd, plan.stderr_fd, plan.result_fd};
+  for (int &source : sources) {
+    if (source >= 0 && source < 4) {
+      source = ::fcntl(source, F_DUPFD_CLOEXEC, 4);
+      if (source < 0) return false;
+    }
+  }
+  for (int target = 0; target < 4; ++target) {
+    if (sources[target] < 0) continue;
+    if (!install_fd(sources[target], target)) return false;
+  }
+  // Everything above fd 3 closes at exec (the report pipe must stay open until then).
+  if (::syscall(SYS_close_range, 4U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return true;
+  for (int fd = 4; fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // kernels before 5.11
+  return true;
+}
+
+bool drop_identity(const ChildPlan &plan) {
+  if (!plan.change_identity) return true;
+  // Order: supplementary groups and gid while still root, uid last; after setresuid the capability sets
+  // are empty (no SECBIT_KEEP_CAPS), so nothing can be taken back.
+  if (::setgroups(0, nullptr) != 0) return false;
+  if (::setresgid(plan.gid, plan.gid, plan.gid) != 0) return false;
+  return ::setresuid(plan.uid, plan.uid, plan.uid) == 0;
+}
+
+bool install_seccomp(const ChildPlan &plan) {
+  if (plan.seccomp_program == nullptr) return true;
+  return ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, plan.seccomp_program) == 0;
+}
+
+void exec_function(const ChildPlan &plan) {
+  if (plan.exec_fd >= 0) {
+    ::syscall(SYS_execveat, plan.exec_fd, "", plan.argv, plan.envp, AT_EMPTY_PATH);
+  } else {
+    ::execve(plan.exec_path, plan.argv, plan.envp);
+  }
+}
+
+}  // namespace
+
+void child_run(const ChildPlan &plan) {
+  if (!die_with_parent(plan)) report_and_exit(plan, ChildStage::kParentGone);
+  if (::setsid() < 0) report_and_exit(plan, ChildStage::kSession);  // own session and process group
+  if (!reset_signals()) report_and_exit(plan, ChildStage::kSignals);
+  if (!join_cgroups(plan)) report_and_exit(plan, ChildStage::kCgroup);  // before exec: no escape window
+  if (!apply_rlimits(plan)) report_and_exit(plan, ChildStage::kRlimits);
+  if (!install_stdio(plan)) report_and_exit(plan, ChildStage::kFds);
+  if (::chdir(plan.working_directory) != 0) report_and_exit(plan, ChildStage::kWorkingDirectory);
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) report_and_exit(plan, ChildStage::kNoNewPrivs);
+  // Privilege drops here: from this line on the child is an unprivileged uid with no capabilities.
+  if (!drop_identity(plan)) report_and_exit(plan, ChildStage::kIdentity);
+  // Seccomp last, so the policy never has to allow the set-up calls above.
+  if (!install_seccomp(plan)) report_and_exit(plan, ChildStage::kSeccomp);
+  exec_function(plan);
+  report_and_exit(plan, ChildStage::kExec);
+}
+
+const char *child_stage_description(ChildStage stage) {
+  switch (stage) {
+    case ChildStage::kParentGone: return "tie the sandbox to the supervisor's life";
+    case ChildStage::kSession: return "start a new session";
+    case ChildStage::kSignals: return "reset signal handling";
+    case ChildStage::kCgroup: return "join the job's cgroup";
+    case ChildStage::kRlimits: return "set resource limits";
+    case ChildStage::kFds: return "set up stdin, stdout, stderr and the result fd";
+    case ChildStage::kWorkingDirectory: return "enter the working directory";
+    case ChildStage::kNoNewPrivs: return "set no_new_privs";
+    case ChildStage::kIdentity: return "switch to the sandbox user";
+    case ChildStage::kSeccomp: return "install the seccomp filter";
+    case ChildStage::kExec: return "execute the function";
+  }
+  return "set up the sandbox";
+}
+
+}  // namespace hutch

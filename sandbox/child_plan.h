@@ -1,0 +1,82 @@
+// Everything the child needs between fork and exec, prepared by the parent as plain data.
+//
+// The child of a multi-threaded event-loop process may only call async-signal-safe functions: no malloc, no
+// C++ containers, no logging. So this struct holds only integers and pointers into memory the parent owns
+// and keeps alive until the child has exec'd (fork copies it; nothing is freed in between).
+#pragma once
+
+#include <linux/filter.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+namespace hutch {
+
+// The step of the child's set-up that failed, reported to the parent with errno over a close-on-exec pipe.
+enum class ChildStage : int {
+  kParentGone = 1,
+  kSession,
+  kSignals,
+  kCgroup,
+  kRlimits,
+  kFds,
+  kWorkingDirectory,
+  kNoNewPrivs,
+  kIdentity,
+  kSeccomp,
+  kExec,
+};
+
+struct ChildReport {
+  ChildStage stage;
+  int errno_value;
+};
+
+inline constexpr int kMaxCgroupProcsFds = 8;
+inline constexpr int kMaxRlimits = 8;
+
+struct ChildRlimit {
+  int resource;
+  struct rlimit limit;
+};
+
+struct ChildPlan {
+  int report_fd = -1;   // write end of the report pipe (close-on-exec: EOF tells the parent exec worked)
+  pid_t parent_pid = 0;
+
+  // Become fds 0, 1, 2 and 3 of the function.
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+  int result_fd = -1;
+
+  // cgroup.procs (v2) or cgroup.procs of each v1 hierarchy: the child writes "0" to join itself, so the
+  // migration runs in the child, off the supervisor's event loop.
+  int cgroup_procs_fds[kMaxCgroupProcsFds] = {};
+  int cgroup_procs_count = 0;
+
+  ChildRlimit rlimits[kMaxRlimits] = {};
+  int rlimit_count = 0;
+
+  const char *working_directory = "/";
+
+  bool change_identity = false;  // only when the supervisor runs as root
+  uid_t uid = 0;
+  gid_t gid = 0;
+
+  const sock_fprog *seccomp_program = nullptr;
+
+  // exec_fd >= 0: execveat(exec_fd, "", AT_EMPTY_PATH), for ELF binaries opened by the parent (no path walk
+  // as the unprivileged uid). exec_fd < 0: execve(exec_path), for scripts whose interpreter needs a path.
+  int exec_fd = -1;
+  const char *exec_path = nullptr;
+  char *const *argv = nullptr;
+  char *const *envp = nullptr;
+};
+
+// Runs in the forked child; never returns. Only async-signal-safe calls.
+[[noreturn]] void child_run(const ChildPlan &plan);
+
+// "join the cgroup", for the parent's error sentence.
+const char *child_stage_description(ChildStage stage);
+
+}  // namespace hutch

@@ -1,0 +1,57 @@
+// A seccomp policy compiled once, in the parent, into a BPF program the child installs with one syscall.
+//
+// libseccomp allocates and is not async-signal-safe, so nothing of it may run after fork. Debian 12 ships
+// libseccomp 2.5.4 without seccomp_export_bpf_mem: the program is exported into a memfd and read back.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace hutch {
+
+enum class SeccompAction { kAllow, kErrno, kKill };
+
+struct SeccompRule {
+  std::string syscall;  // name as libseccomp knows it; names this architecture lacks are skipped
+  SeccompAction action;
+};
+
+struct SeccompPolicy {
+  SeccompAction default_action = SeccompAction::kAllow;
+  std::vector<SeccompRule> rules;
+};
+
+// The policy of every sandbox: the dangerous calls kill the process (SIGSYS). seccomp_policy.cc says why
+// each one is there.
+const SeccompPolicy &default_seccomp_policy();
+
+class SeccompProgram {
+ public:
+  static Result<SeccompProgram> compile(const SeccompPolicy &policy);
+
+  SeccompProgram(SeccompProgram &&other) noexcept;
+  SeccompProgram &operator=(SeccompProgram &&other) noexcept;
+  SeccompProgram(const SeccompProgram &) = delete;
+  SeccompProgram &operator=(const SeccompProgram &) = delete;
+  ~SeccompProgram() = default;
+
+  // Valid as long as this object lives; handed to the child as a raw pointer.
+  const sock_fprog *program() const { return &program_; }
+  size_t instruction_count() const { return filter_.size(); }
+
+ private:
+  SeccompProgram() = default;
+  void point_program_at_filter();
+
+  std::vector<sock_filter> filter_;
+  sock_fprog program_{};
+};
+
+// "ptrace" for 101 on x86_64; empty when unknown.
+std::string syscall_name(int number);
+
+}  // namespace hutch

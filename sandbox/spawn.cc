@@ -1,0 +1,122 @@
+#include "sandbox/spawn.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/pidfd.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "common/file_io.h"
+
+namespace hutch {
+namespace {
+
+struct Pipe {
+  UniqueFd read;
+  UniqueFd write;
+};
+
+Result<Pipe> make_pipe(bool nonblocking_read) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return fail(errno_error("pipe2"));
+  Pipe pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+  if (nonblocking_read && ::fcntl(pipe.read.get(), F_SETFL, O_NONBLOCK) != 0) return fail(errno_error("fcntl(O_NONBLOCK)"));
+  return pipe;
+}
+
+// The input goes in a memfd rather than a pipe: it is written whole before fork, so a large input can never
+// block the supervisor, and the function reads it at its own pace.
+Result<UniqueFd> make_stdin(const std::string &content) {
+  UniqueFd memfd(::memfd_create("hutch-input", MFD_CLOEXEC));
+  if (!memfd) return fail(errno_error("memfd_create"));
+  TRY_STATUS(write_all(memfd.get(), content.data(), content.size()));
+  if (::lseek(memfd.get(), 0, SEEK_SET) != 0) return fail(errno_error("lseek(input)"));
+  return memfd;
+}
+
+std::vector<char *> to_c_array(const std::vector<std::string> &strings) {
+  std::vector<char *> array;
+  array.reserve(strings.size() + 1);
+  for (const std::string &s : strings) array.push_back(const_cast<char *>(s.c_str()));
+  array.push_back(nullptr);
+  return array;
+}
+
+}  // namespace
+
+Result<SpawnedSandbox> spawn_sandbox(const SpawnOptions &options) {
+  if (options.target == nullptr) return fail(make_error("spawn: no executable"));
+  if (options.cgroup_procs_fds.size() > kMaxCgroupProcsFds) return fail(make_error("spawn: too many cgroup fds"));
+  if (options.rlimits.size() > kMaxRlimits) return fail(make_error("spawn: too many rlimits"));
+
+  TRY_ASSIGN(UniqueFd input, make_stdin(options.stdin_content));
+  TRY_ASSIGN(Pipe out, make_pipe(true));
+  TRY_ASSIGN(Pipe err, make_pipe(true));
+  TRY_ASSIGN(Pipe result, make_pipe(true));
+  TRY_ASSIGN(Pipe report, make_pipe(true));
+
+  // Everything the child reads lives in this frame until fork has copied it.
+  std::vector<char *> argv = to_c_array(options.argv);
+  std::vector<char *> envp = to_c_array(options.environment);
+  ChildPlan plan;
+  plan.report_fd = report.write.get();
+  plan.parent_pid = ::getpid();
+  plan.stdin_fd = input.get();
+  plan.stdout_fd = out.write.get();
+  plan.stderr_fd = err.write.get();
+  plan.result_fd = result.write.get();
+  for (int fd : options.cgroup_procs_fds) plan.cgroup_procs_fds[plan.cgroup_procs_count++] = fd;
+  for (const ChildRlimit &limit : options.rlimits) plan.rlimits[plan.rlimit_count++] = limit;
+  plan.working_directory = options.working_directory.c_str();
+  if (options.identity) {
+    plan.change_identity = true;
+    plan.uid = options.identity->uid;
+    plan.gid = options.identity->gid;
+  }
+  plan.seccomp_program = options.seccomp_program;
+  plan.exec_fd = options.target->fd();
+  plan.exec_path = options.target->path().c_str();
+  plan.argv = argv.data();
+  plan.envp = envp.data();
+
+  pid_t pid = ::fork();
+  if (pid < 0) return fail(errno_error("fork"));
+  if (pid == 0) child_run(plan);
+
+  SpawnedSandbox sandbox;
+  sandbox.pid = pid;
+  // The pid cannot be reused before we reap it, so this pidfd names our child.
+  sandbox.pidfd.reset(::pidfd_open(pid, 0));
+  if (!sandbox.pidfd) {
+    Error error = errno_error("pidfd_open");
+    ::kill(pid, SIGKILL);
+    return fail(error);
+  }
+  sandbox.stdout_read = std::move(out.read);
+  sandbox.stderr_read = std::move(err.read);
+  sandbox.result_read = std::move(result.read);
+  sandbox.report_read = std::move(report.read);
+  return sandbox;
+}
+
+Result<std::optional<ChildReport>> read_child_report(int report_fd) {
+  ChildReport report{};
+  for (;;) {
+    ssize_t n = ::read(report_fd, &report, sizeof report);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(errno_error("read(child report)"));
+    if (n == 0) return std::optional<ChildReport>{};
+    if (n != sizeof report) return fail(make_error("the sandbox's set-up report was cut short"));
+    return std::optional<ChildReport>{report};
+  }
+}
+
+std::string describe_child_report(const ChildReport &report, const std::string &exec_path) {
+  std::string what = child_stage_description(report.stage);
+  if (report.stage == ChildStage::kExec) what += " '" + exec_path + "'";
+  return "could not start the sandbox: " + what + ": " + std::strerror(report.errno_value);
+}
+
+}  // namespace hutch

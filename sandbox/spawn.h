@@ -1,0 +1,56 @@
+// The parent side of starting a sandbox: prepare everything, fork, and hand back the pipes and the pidfd.
+// The child's steps are in child.cc; this file is the one place that decides what they get.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "common/unique_fd.h"
+#include "sandbox/child_plan.h"
+#include "sandbox/exec_target.h"
+
+namespace hutch {
+
+struct SandboxIdentity {
+  uid_t uid;
+  gid_t gid;
+};
+
+struct SpawnOptions {
+  const ExecTarget *target = nullptr;
+  std::vector<std::string> argv;
+  std::vector<std::string> environment;  // "NAME=value"
+  std::string stdin_content;             // the job's input
+  std::span<const int> cgroup_procs_fds;
+  std::vector<ChildRlimit> rlimits;
+  std::optional<SandboxIdentity> identity;
+  const sock_fprog *seccomp_program = nullptr;
+  std::string working_directory = "/";
+};
+
+// A started sandbox. The read ends are non-blocking and close-on-exec; the pid stays un-reaped until the
+// owner waits for it, so the pidfd and the pid always name this process.
+struct SpawnedSandbox {
+  pid_t pid = -1;
+  UniqueFd pidfd;
+  UniqueFd stdout_read;
+  UniqueFd stderr_read;
+  UniqueFd result_read;
+  UniqueFd report_read;  // EOF: exec succeeded; a ChildReport: set-up failed (see read_child_report)
+};
+
+Result<SpawnedSandbox> spawn_sandbox(const SpawnOptions &options);
+
+// Reads the child's report pipe. nullopt: exec happened (EOF). A report: the stage that failed.
+// EAGAIN when the child has not got that far yet.
+Result<std::optional<ChildReport>> read_child_report(int report_fd);
+
+// "could not start the sandbox: join the job's cgroup: Permission denied"
+std::string describe_child_report(const ChildReport &report, const std::string &exec_path);
+
+}  // namespace hutch
