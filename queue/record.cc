@@ -1,0 +1,104 @@
+#include "queue/record.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "queue/keys.h"
+
+namespace hutch {
+namespace {
+
+std::string format_number(double value) {
+  char buffer[32];
+  snprintf(buffer, sizeof buffer, "%g", value);
+  return buffer;
+}
+
+void add(Command &hset, std::string_view field, std::string value) {
+  hset.emplace_back(field);
+  hset.push_back(std::move(value));
+}
+
+// Fields every record has, whatever its status.
+Command base_hset(const Job &job, std::string_view status, const std::string &worker) {
+  Command hset{"HSET", keys::execution_record(job.id)};
+  add(hset, keys::record::kId, job.id);
+  add(hset, keys::record::kFunction, job.function);
+  add(hset, keys::record::kStatus, std::string(status));
+  add(hset, keys::record::kInput, job.input);
+  add(hset, keys::record::kTimeout, format_number(job.timeout_seconds));
+  add(hset, keys::record::kMemoryLimit, std::to_string(job.memory_bytes));
+  add(hset, keys::record::kCpuLimit, format_number(job.cpu_cores));
+  add(hset, keys::record::kEnqueuedAt, format_timestamp_ms(job.enqueued_at_ms));
+  add(hset, keys::record::kWorker, worker);
+  return hset;
+}
+
+Command index_command(const Job &job) {
+  return {"ZADD", std::string(keys::kExecutionsIndex), std::to_string(job.enqueued_at_ms), job.id};
+}
+
+Command event_command(const Job &job, std::string_view status) {
+  return {"PUBLISH", std::string(keys::kEventsChannel), job.id + " " + std::string(status)};
+}
+
+}  // namespace
+
+int64_t now_unix_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string format_timestamp_ms(int64_t unix_ms) {
+  time_t seconds = static_cast<time_t>(unix_ms / 1000);
+  struct tm utc {};
+  gmtime_r(&seconds, &utc);
+  char buffer[64];
+  snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
+           utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(unix_ms % 1000));
+  return buffer;
+}
+
+std::string format_fixed3(double value) {
+  char buffer[32];
+  snprintf(buffer, sizeof buffer, "%.3f", value);
+  return buffer;
+}
+
+std::vector<Command> running_commands(const Job &job, const StartFacts &facts) {
+  std::string_view status = status_word(ExecutionStatus::kRunning);
+  Command hset = base_hset(job, status, facts.worker);
+  add(hset, keys::record::kStartedAt, format_timestamp_ms(facts.started_at_ms));
+  add(hset, keys::record::kLimits, facts.limits);
+  return {std::move(hset), index_command(job), event_command(job, status)};
+}
+
+std::vector<Command> final_commands(const Job &job, const FinalFacts &facts) {
+  std::string_view status = status_word(facts.status);
+  Command hset = base_hset(job, status, facts.worker);
+  if (facts.started_at_ms) add(hset, keys::record::kStartedAt, format_timestamp_ms(*facts.started_at_ms));
+  add(hset, keys::record::kFinishedAt, format_timestamp_ms(facts.finished_at_ms));
+  if (facts.duration_seconds) add(hset, keys::record::kDuration, format_fixed3(*facts.duration_seconds));
+  if (facts.exit_code) add(hset, keys::record::kExitCode, std::to_string(*facts.exit_code));
+  if (facts.signal) add(hset, keys::record::kSignal, *facts.signal);
+  if (facts.cpu_time_seconds) add(hset, keys::record::kCpuTime, format_fixed3(*facts.cpu_time_seconds));
+  if (facts.memory_peak_bytes) add(hset, keys::record::kMemoryPeak, std::to_string(*facts.memory_peak_bytes));
+  add(hset, keys::record::kOutput, facts.output);
+  if (!facts.error.empty()) add(hset, keys::record::kError, facts.error);
+  if (!facts.limits.empty()) add(hset, keys::record::kLimits, facts.limits);
+  add(hset, keys::record::kLogsTruncated, facts.logs_truncated ? "1" : "0");
+
+  std::string logs = keys::execution_logs(job.id);
+  return {
+      {"MULTI"},
+      std::move(hset),
+      index_command(job),
+      {"XADD", logs, "*", std::string(keys::log::kEof), std::string(status)},
+      event_command(job, status),
+      {"XACK", std::string(keys::kJobsStream), std::string(keys::kConsumerGroup), job.id},
+      {"EXEC"},
+  };
+}
+
+}  // namespace hutch

@@ -1,0 +1,208 @@
+#include "queue/redis_connection.h"
+
+#include <hiredis/adapters/libuv.h>
+
+#include <algorithm>
+
+namespace hutch {
+
+struct RedisConnection::Batch {
+  std::vector<Command> commands;
+  ReplyCallback callback;
+  bool retry = true;
+  size_t replies = 0;
+  bool failed = false;
+};
+
+RedisConnection::RedisConnection(uv_loop_t *loop, RedisAddress address, std::string client_name)
+    : loop_(loop), address_(std::move(address)), client_name_(std::move(client_name)) {
+  reconnect_timer_ = new uv_timer_t;
+  uv_timer_init(loop_, reconnect_timer_);
+  reconnect_timer_->data = this;
+}
+
+RedisConnection::~RedisConnection() {
+  reconnect_timer_->data = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t *>(reconnect_timer_),
+           [](uv_handle_t *handle) { delete reinterpret_cast<uv_timer_t *>(handle); });
+  if (context_ != nullptr) {
+    context_->data = nullptr;  // callbacks from the free below must not reach a dead object
+    redisAsyncFree(context_);
+  }
+}
+
+void RedisConnection::start(Events events) {
+  events_ = std::move(events);
+  connect();
+}
+
+void RedisConnection::connect() {
+  state_ = State::kConnecting;
+  context_ = address_.is_unix() ? redisAsyncConnectUnix(address_.unix_path.c_str())
+                                : redisAsyncConnect(address_.host.c_str(), address_.port);
+  if (context_ == nullptr || context_->err) {
+    std::string why = context_ ? context_->errstr : "out of memory";
+    if (context_) redisAsyncFree(context_);
+    context_ = nullptr;
+    state_ = State::kDisconnected;
+    if (!said_down_ && events_.on_down) events_.on_down(why);
+    said_down_ = true;
+    schedule_reconnect();
+    return;
+  }
+  context_->data = this;
+  redisLibuvAttach(context_, loop_);
+  redisAsyncSetConnectCallback(context_, handle_connect);
+  redisAsyncSetDisconnectCallback(context_, handle_disconnect);
+  // hiredis sends these first, once the socket connects; the buffered writes follow in order.
+  if (!address_.password.empty()) send({"AUTH", address_.password}, {}, false);
+  if (address_.database != 0) send({"SELECT", std::to_string(address_.database)}, {}, false);
+  send({"CLIENT", "SETNAME", client_name_}, {}, false);
+  flush_unsent();
+}
+
+void RedisConnection::schedule_reconnect() {
+  if (state_ == State::kClosing || state_ == State::kClosed) return;
+  uv_timer_start(
+      reconnect_timer_,
+      [](uv_timer_t *timer) {
+        auto *self = static_cast<RedisConnection *>(timer->data);
+        if (self != nullptr && self->state_ == State::kDisconnected) self->connect();
+      },
+      backoff_ms_, 0);
+  backoff_ms_ = std::min<uint64_t>(backoff_ms_ * 2, 5000);
+}
+
+void RedisConnection::handle_connect(const redisAsyncContext *context, int status) {
+  auto *self = static_cast<RedisConnection *>(context->data);
+  if (self == nullptr) return;
+  if (status != REDIS_OK) {
+    // hiredis frees the context after this callback; the failed batches have been requeued by then.
+    std::string why = context->errstr;
+    self->context_ = nullptr;
+    self->state_ = State::kDisconnected;
+    if (!self->said_down_ && self->events_.on_down) self->events_.on_down(why);
+    self->said_down_ = true;
+    self->schedule_reconnect();
+    return;
+  }
+  self->state_ = State::kReady;
+  self->backoff_ms_ = 100;
+  self->said_down_ = false;
+  if (self->events_.on_ready) self->events_.on_ready();
+}
+
+void RedisConnection::handle_disconnect(const redisAsyncContext *context, int status) {
+  auto *self = static_cast<RedisConnection *>(context->data);
+  if (self == nullptr) return;
+  self->context_ = nullptr;
+  if (self->state_ == State::kClosing) {
+    self->state_ = State::kClosed;
+    if (self->on_closed_) self->on_closed_();
+    return;
+  }
+  std::string why = status == REDIS_OK ? "connection closed" : context->errstr;
+  self->state_ = State::kDisconnected;
+  if (!self->said_down_ && self->events_.on_down) self->events_.on_down(why);
+  self->said_down_ = true;
+  self->schedule_reconnect();
+}
+
+void RedisConnection::send(Command command, ReplyCallback callback, bool retry) {
+  std::vector<Command> commands;
+  commands.push_back(std::move(command));
+  send_batch(std::move(commands), std::move(callback), retry);
+}
+
+void RedisConnection::send_batch(std::vector<Command> commands, ReplyCallback callback, bool retry) {
+  auto batch = std::make_unique<Batch>();
+  batch->commands = std::move(commands);
+  batch->callback = std::move(callback);
+  batch->retry = retry;
+  if (context_ == nullptr || state_ == State::kClosing || state_ == State::kClosed) {
+    if (!retry) {
+      if (batch->callback) batch->callback(nullptr);
+      return;
+    }
+    unsent_.push_back(std::move(batch));
+    return;
+  }
+  transmit(std::move(batch));
+}
+
+void RedisConnection::transmit(std::unique_ptr<Batch> batch) {
+  Batch *raw = batch.release();  // owned by the pending replies until finish_batch
+  ++in_flight_;
+  for (const Command &command : raw->commands) {
+    std::vector<const char *> argv;
+    std::vector<size_t> lengths;
+    for (const std::string &part : command) {
+      argv.push_back(part.data());
+      lengths.push_back(part.size());
+    }
+    if (redisAsyncCommandArgv(context_, handle_reply, raw, static_cast<int>(argv.size()), argv.data(),
+                              lengths.data()) != REDIS_OK) {
+      on_reply(raw, nullptr);  // refused (the context is going down): counts as a lost reply
+    }
+  }
+}
+
+void RedisConnection::flush_unsent() {
+  std::deque<std::unique_ptr<Batch>> waiting;
+  waiting.swap(unsent_);
+  for (auto &batch : waiting) transmit(std::move(batch));
+}
+
+void RedisConnection::handle_reply(redisAsyncContext *context, void *reply, void *privdata) {
+  auto *self = static_cast<RedisConnection *>(context->data);
+  auto *batch = static_cast<Batch *>(privdata);
+  if (self == nullptr) {
+    // The connection object is being destroyed: the batch dies with it.
+    if (++batch->replies == batch->commands.size()) delete batch;
+    return;
+  }
+  self->on_reply(batch, static_cast<const redisReply *>(reply));
+}
+
+void RedisConnection::on_reply(Batch *batch, const redisReply *reply) {
+  ++batch->replies;
+  if (reply == nullptr) batch->failed = true;
+  if (batch->replies == batch->commands.size()) finish_batch(batch, reply);
+}
+
+void RedisConnection::finish_batch(Batch *batch, const redisReply *last_reply) {
+  --in_flight_;
+  std::unique_ptr<Batch> owned(batch);
+  if (owned->failed && owned->retry && state_ != State::kClosed) {
+    // Sent again whole once connected: a transaction cut in the middle was discarded by Redis.
+    owned->replies = 0;
+    owned->failed = false;
+    unsent_.push_back(std::move(owned));
+    return;
+  }
+  if (owned->callback) owned->callback(owned->failed ? nullptr : last_reply);
+}
+
+void RedisConnection::close(std::function<void()> on_closed) {
+  on_closed_ = std::move(on_closed);
+  uv_timer_stop(reconnect_timer_);
+  if (context_ == nullptr) {
+    state_ = State::kClosed;
+    if (on_closed_) on_closed_();
+    return;
+  }
+  state_ = State::kClosing;
+  redisAsyncDisconnect(context_);  // waits for the replies in flight
+}
+
+std::string reply_string(const redisReply *reply) {
+  if (reply == nullptr) return "no reply (connection lost)";
+  if (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS || reply->type == REDIS_REPLY_ERROR)
+    return std::string(reply->str, reply->len);
+  if (reply->type == REDIS_REPLY_INTEGER) return std::to_string(reply->integer);
+  return {};
+}
+
+bool reply_is_error(const redisReply *reply) { return reply == nullptr || reply->type == REDIS_REPLY_ERROR; }
+
+}  // namespace hutch

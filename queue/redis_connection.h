@@ -1,0 +1,85 @@
+// One asynchronous Redis connection on the libuv loop (hiredis' async API), that survives Redis going away.
+//
+// Writes are batches: a batch (one command, or MULTI ... EXEC) is sent whole and, if the connection drops
+// before all its replies arrived, sent again whole after reconnecting, in the original order. So a write is
+// never lost while the supervisor lives (at-least-once; every write hutch makes is idempotent or harmless
+// to repeat). Commands issued while Redis is away wait in memory and go out, in order, once it is back.
+// Blocking reads (XREADGROUP BLOCK) go on a connection of their own, or they would hold every write behind
+// them; they are sent with retry off and re-issued by their owner when the connection is ready again.
+#pragma once
+
+#include <hiredis/async.h>
+#include <uv.h>
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "queue/record.h"
+#include "queue/redis_url.h"
+
+namespace hutch {
+
+class RedisConnection {
+ public:
+  // `reply` is the last command's reply (EXEC's for a transaction), or nullptr when the batch was given up
+  // (retry off and the connection dropped). Only valid during the call.
+  using ReplyCallback = std::function<void(const redisReply *reply)>;
+
+  struct Events {
+    std::function<void()> on_ready;                        // connected (again), AUTH/SELECT done
+    std::function<void(const std::string &why)> on_down;   // lost or could not connect; reconnecting
+  };
+
+  RedisConnection(uv_loop_t *loop, RedisAddress address, std::string client_name);
+  ~RedisConnection();
+  RedisConnection(const RedisConnection &) = delete;
+  RedisConnection &operator=(const RedisConnection &) = delete;
+
+  void start(Events events);
+  void send(Command command, ReplyCallback callback = {}, bool retry = true);
+  void send_batch(std::vector<Command> commands, ReplyCallback callback = {}, bool retry = true);
+
+  bool is_ready() const { return state_ == State::kReady; }
+  // Batches sent but not yet answered, plus those waiting for a connection.
+  size_t outstanding() const { return in_flight_ + unsent_.size(); }
+  // Stops reconnecting and disconnects once the replies in flight have arrived; `on_closed` runs after.
+  void close(std::function<void()> on_closed);
+
+ private:
+  enum class State { kDisconnected, kConnecting, kReady, kClosing, kClosed };
+  struct Batch;
+  struct Slot;
+
+  void connect();
+  void schedule_reconnect();
+  void transmit(std::unique_ptr<Batch> batch);
+  void flush_unsent();
+  void on_reply(Batch *batch, const redisReply *reply);
+  void finish_batch(Batch *batch, const redisReply *last_reply);
+
+  static void handle_connect(const redisAsyncContext *context, int status);
+  static void handle_disconnect(const redisAsyncContext *context, int status);
+  static void handle_reply(redisAsyncContext *context, void *reply, void *privdata);
+
+  uv_loop_t *loop_;
+  RedisAddress address_;
+  std::string client_name_;
+  Events events_;
+  State state_ = State::kDisconnected;
+  redisAsyncContext *context_ = nullptr;
+  uv_timer_t *reconnect_timer_ = nullptr;  // freed in its close callback, as libuv requires
+  uint64_t backoff_ms_ = 100;
+  bool said_down_ = false;
+  size_t in_flight_ = 0;
+  std::deque<std::unique_ptr<Batch>> unsent_;
+  std::function<void()> on_closed_;
+};
+
+// Reply helpers.
+std::string reply_string(const redisReply *reply);
+bool reply_is_error(const redisReply *reply);
+
+}  // namespace hutch
