@@ -1,0 +1,200 @@
+#include "cli/options.h"
+
+#include <charconv>
+#include <string_view>
+
+#include "cli/status_words.h"
+
+namespace hutch::cli {
+namespace {
+
+// Walks the arguments of one verb. Options take `--name VALUE` or `--name=VALUE`; `--redis` is accepted
+// after the verb too, since users append it as often as they prepend it.
+class ArgumentReader {
+ public:
+  explicit ArgumentReader(const std::vector<std::string> &args) : args_(args) {}
+
+  void set_verb(std::string verb) { verb_ = std::move(verb); }
+
+  bool done() const { return position_ >= args_.size(); }
+  const std::string &peek() const { return args_[position_]; }
+  std::string take() { return args_[position_++]; }
+
+  bool take_flag(std::string_view name) {
+    if (done() || peek() != name) return false;
+    ++position_;
+    return true;
+  }
+
+  // Empty optional: the next argument is not this option. An error: it is, but has no value.
+  Result<std::optional<std::string>> take_value(std::string_view name) {
+    if (done()) return std::optional<std::string>();
+    const std::string &arg = peek();
+    if (arg.size() > name.size() && arg.compare(0, name.size(), name) == 0 && arg[name.size()] == '=') {
+      ++position_;
+      return std::optional<std::string>(arg.substr(name.size() + 1));
+    }
+    if (arg != name) return std::optional<std::string>();
+    if (position_ + 1 >= args_.size()) return fail(make_error(prefix() + std::string(name) + " needs a value"));
+    position_ += 2;
+    return std::optional<std::string>(args_[position_ - 1]);
+  }
+
+  Error unexpected() const {
+    const std::string &arg = args_[position_];
+    if (arg.size() > 1 && arg[0] == '-') return make_error(prefix() + "unknown option '" + arg + "'");
+    return make_error(prefix() + "unexpected argument '" + arg + "'");
+  }
+
+  std::string prefix() const { return verb_.empty() ? "" : verb_ + ": "; }
+
+ private:
+  const std::vector<std::string> &args_;
+  size_t position_ = 0;
+  std::string verb_;
+};
+
+// Takes one `--name VALUE` into `target`; true when it matched.
+Result<bool> take_into(ArgumentReader &reader, std::string_view name, std::optional<std::string> &target) {
+  TRY_ASSIGN(auto value, reader.take_value(name));
+  if (!value) return false;
+  target = std::move(*value);
+  return true;
+}
+
+bool is_help(const std::string &arg) { return arg == "--help" || arg == "-h"; }
+
+// Shared by every verb: --redis and --help may appear anywhere. True when the argument was one of them.
+Result<bool> take_common(ArgumentReader &reader, Invocation &invocation, bool &help) {
+  if (!reader.done() && is_help(reader.peek())) {
+    reader.take();
+    help = true;
+    return true;
+  }
+  return take_into(reader, "--redis", invocation.redis_url);
+}
+
+Result<Command> parse_submit(ArgumentReader &reader, Invocation &invocation, bool &help) {
+  SubmitOptions options;
+  std::optional<std::string> function;
+  while (!reader.done()) {
+    bool matched = false;
+    for (auto [name, target] : {std::pair{"--input", &options.input}, std::pair{"--timeout", &options.timeout},
+                                std::pair{"--memory", &options.memory}, std::pair{"--cpu", &options.cpu}}) {
+      TRY_ASSIGN(bool taken, take_into(reader, name, *target));
+      if (taken) {
+        matched = true;
+        break;
+      }
+    }
+    if (matched) continue;
+    if (reader.take_flag("--wait")) {
+      options.wait = true;
+      continue;
+    }
+    TRY_ASSIGN(bool common, take_common(reader, invocation, help));
+    if (common) continue;
+    if (function || reader.peek().starts_with("-")) return fail(reader.unexpected());
+    function = reader.take();
+  }
+  if (!function && !help) return fail(make_error("submit: name the function to run"));
+  options.function = function.value_or("");
+  return options;
+}
+
+Result<Command> parse_status(ArgumentReader &reader, Invocation &invocation, bool &help) {
+  StatusOptions options;
+  std::optional<std::string> id;
+  while (!reader.done()) {
+    if (reader.take_flag("--json")) {
+      options.json = true;
+      continue;
+    }
+    TRY_ASSIGN(bool common, take_common(reader, invocation, help));
+    if (common) continue;
+    if (id || reader.peek().starts_with("-")) return fail(reader.unexpected());
+    id = reader.take();
+  }
+  if (!id && !help) return fail(make_error("status: name the execution id"));
+  options.id = id.value_or("");
+  return options;
+}
+
+Result<size_t> parse_limit(const std::string &text) {
+  size_t limit = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || limit == 0)
+    return fail(make_error("ls: --limit '" + text + "' is not a positive integer"));
+  return limit;
+}
+
+Result<Command> parse_ls(ArgumentReader &reader, Invocation &invocation, bool &help) {
+  LsOptions options;
+  while (!reader.done()) {
+    std::optional<std::string> limit;
+    TRY_ASSIGN(bool function, take_into(reader, "--function", options.function));
+    if (function) continue;
+    TRY_ASSIGN(bool status, take_into(reader, "--status", options.status));
+    if (status) {
+      if (!is_status_word(*options.status))
+        return fail(make_error("ls: --status '" + *options.status + "' is not a status; use one of " +
+                               status_words_list()));
+      continue;
+    }
+    TRY_ASSIGN(bool has_limit, take_into(reader, "--limit", limit));
+    if (has_limit) {
+      TRY_ASSIGN(options.limit, parse_limit(*limit));
+      continue;
+    }
+    TRY_ASSIGN(bool common, take_common(reader, invocation, help));
+    if (!common) return fail(reader.unexpected());
+  }
+  return options;
+}
+
+Result<Command> parse_logs(ArgumentReader &reader, Invocation &invocation, bool &help) {
+  LogsOptions options;
+  while (!reader.done()) {
+    if (reader.take_flag("-f") || reader.take_flag("--follow")) {
+      options.follow = true;
+      continue;
+    }
+    TRY_ASSIGN(bool common, take_common(reader, invocation, help));
+    if (common) continue;
+    if (options.id || reader.peek().starts_with("-")) return fail(reader.unexpected());
+    options.id = reader.take();
+  }
+  if (!options.id && !options.follow && !help)
+    return fail(make_error("logs: name the execution id, or use -f to follow every execution"));
+  return options;
+}
+
+}  // namespace
+
+Result<Invocation> parse_command_line(const std::vector<std::string> &args) {
+  Invocation invocation{std::nullopt, HelpRequest{}};
+  ArgumentReader reader(args);
+  bool help = false;
+  // Global options come before the verb (and are accepted after it too, see take_common).
+  while (!reader.done() && reader.peek().starts_with("-")) {
+    TRY_ASSIGN(bool common, take_common(reader, invocation, help));
+    if (!common) return fail(reader.unexpected());
+  }
+  if (help || reader.done()) {
+    if (!help) return fail(make_error("name a command"));
+    return invocation;
+  }
+  std::string verb = reader.take();
+  reader.set_verb(verb);
+  if (verb == "help") return invocation;
+  Result<Command> command = fail(make_error("unknown command '" + verb + "'"));
+  if (verb == "submit") command = parse_submit(reader, invocation, help);
+  if (verb == "status") command = parse_status(reader, invocation, help);
+  if (verb == "ls") command = parse_ls(reader, invocation, help);
+  if (verb == "logs") command = parse_logs(reader, invocation, help);
+  if (!command) return fail(command.error());
+  if (!help) invocation.command = std::move(*command);
+  return invocation;
+}
+
+}  // namespace hutch::cli

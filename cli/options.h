@@ -1,0 +1,53 @@
+// The command line, parsed into one struct per verb. Pure: no Redis, no files, no environment, so usage
+// errors are decided (and tested) before anything is contacted. Values the supervisor validates (timeout,
+// memory, cpu, input) are passed through as given: hutchd owns those rules and says what is wrong.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/error.h"
+
+namespace hutch::cli {
+
+struct HelpRequest {};
+
+struct SubmitOptions {
+  std::string function;
+  std::optional<std::string> input;  // JSON text, or `@FILE` until resolve_submit_input reads the file
+  std::optional<std::string> timeout;
+  std::optional<std::string> memory;
+  std::optional<std::string> cpu;
+  bool wait = false;
+};
+
+struct StatusOptions {
+  std::string id;
+  bool json = false;
+};
+
+struct LsOptions {
+  std::optional<std::string> function;
+  std::optional<std::string> status;
+  size_t limit = 20;
+};
+
+struct LogsOptions {
+  std::optional<std::string> id;  // none: follow every execution
+  bool follow = false;
+};
+
+using Command = std::variant<HelpRequest, SubmitOptions, StatusOptions, LsOptions, LogsOptions>;
+
+struct Invocation {
+  std::optional<std::string> redis_url;  // none: HUTCH_REDIS, then the default
+  Command command;
+};
+
+// `args` excludes the program name. Errors are usage errors: a sentence for the user, shown with the usage.
+Result<Invocation> parse_command_line(const std::vector<std::string> &args);
+
+}  // namespace hutch::cli

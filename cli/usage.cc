@@ -1,0 +1,29 @@
+#include "cli/usage.h"
+
+namespace hutch::cli {
+
+const char kUsage[] = R"(usage:
+  hutch [--redis URL] submit FUNCTION [--input JSON|@FILE] [--timeout S] [--memory SIZE] [--cpu N] [--wait]
+  hutch [--redis URL] status ID [--json]
+  hutch [--redis URL] ls [--function F] [--status S] [--limit N]
+  hutch [--redis URL] logs ID [-f]
+  hutch [--redis URL] logs -f
+
+commands:
+  submit   enqueue a job and print its execution id; --input @FILE reads the input from FILE (@- for stdin);
+           --wait follows its logs, prints the final record, and exits 0 only if it succeeded
+  status   print the execution record (--json: one JSON object); a job not yet started shows `queued`
+  ls       list executions, newest first (default limit 20)
+  logs     print the lines logged so far by an execution; -f follows until it ends;
+           without an ID, -f follows every execution, each line prefixed with its id and function
+           (lines the function wrote on stderr go to stderr)
+
+options:
+  --redis URL   redis://[:password@]host[:port][/db] or unix:///path/to/redis.sock[?db=N]
+                (default: $HUTCH_REDIS, then redis://127.0.0.1:6379)
+  -h, --help    show this text
+
+exit status: 0 success, 1 failure (unknown id, job did not succeed), 2 bad usage or Redis unreachable
+)";
+
+}  // namespace hutch::cli

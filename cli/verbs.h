@@ -1,0 +1,27 @@
+// One function per verb. Each returns the exit status, or an Error whose sentence main prints (exit 1).
+// Usage errors and unreachable Redis are decided in main before a verb runs (exit 2).
+#pragma once
+
+#include "cli/fields.h"
+#include "cli/options.h"
+#include "cli/redis_client.h"
+#include "common/error.h"
+#include "queue/redis_url.h"
+
+namespace hutch::cli {
+
+// Replaces an `--input @FILE` with the file's text (`@-`: stdin). Run before connecting: a missing file is
+// the user's mistake to fix, not a job to enqueue.
+Status resolve_submit_input(SubmitOptions &options);
+
+Result<int> run_submit(RedisClient &redis, const SubmitOptions &options);
+Result<int> run_status(RedisClient &redis, const StatusOptions &options);
+Result<int> run_ls(RedisClient &redis, const LsOptions &options);
+Result<int> run_logs(RedisClient &redis, const RedisAddress &address, const LogsOptions &options);
+// `logs -f` without an id; needs the address for its second (subscribed) connection.
+Result<int> run_logs_follow_all(RedisClient &redis, const RedisAddress &address);
+
+// Prints a record the way `status` does; `submit --wait` ends with it.
+void print_record(const FieldList &record, bool json);
+
+}  // namespace hutch::cli

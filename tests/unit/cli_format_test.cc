@@ -1,0 +1,141 @@
+// The CLI's pure parts: command-line parsing, stream ids, and the record and table formats users script
+// against. No Redis.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/execution_id.h"
+#include "cli/options.h"
+#include "cli/record_format.h"
+#include "cli/status_words.h"
+
+namespace hutch::cli {
+namespace {
+
+Result<Invocation> parse(std::vector<std::string> args) { return parse_command_line(args); }
+
+TEST(CliOptions, SubmitTakesEveryOptionInAnyOrderAndPassesValuesThrough) {
+  auto invocation = parse({"--redis", "redis://h:1", "submit", "--timeout=301", "hello", "--input", "{not json",
+                           "--memory", "12Q", "--cpu", "0", "--wait"});
+  ASSERT_TRUE(invocation) << invocation.error().message;
+  EXPECT_EQ(invocation->redis_url, "redis://h:1");
+  auto &submit = std::get<SubmitOptions>(invocation->command);
+  EXPECT_EQ(submit.function, "hello");
+  EXPECT_EQ(submit.input, "{not json");
+  EXPECT_EQ(submit.timeout, "301");
+  EXPECT_EQ(submit.memory, "12Q");
+  EXPECT_EQ(submit.cpu, "0");
+  EXPECT_TRUE(submit.wait);
+}
+
+TEST(CliOptions, UsageErrorsSaySentences) {
+  EXPECT_EQ(parse({}).error().message, "name a command");
+  EXPECT_EQ(parse({"frobnicate"}).error().message, "unknown command 'frobnicate'");
+  EXPECT_EQ(parse({"submit"}).error().message, "submit: name the function to run");
+  EXPECT_EQ(parse({"submit", "f", "--timeout"}).error().message, "submit: --timeout needs a value");
+  EXPECT_EQ(parse({"status"}).error().message, "status: name the execution id");
+  EXPECT_EQ(parse({"status", "1-0", "2-0"}).error().message, "status: unexpected argument '2-0'");
+  EXPECT_EQ(parse({"ls", "--bogus"}).error().message, "ls: unknown option '--bogus'");
+  EXPECT_EQ(parse({"logs"}).error().message, "logs: name the execution id, or use -f to follow every execution");
+}
+
+TEST(CliOptions, LsValidatesStatusAndLimit) {
+  auto ls = parse({"ls", "--status", "failed", "--limit", "5", "--function", "hello"});
+  ASSERT_TRUE(ls);
+  EXPECT_EQ(std::get<LsOptions>(ls->command).limit, 5u);
+  EXPECT_EQ(std::get<LsOptions>(ls->command).status, "failed");
+  EXPECT_EQ(std::get<LsOptions>(parse({"ls"})->command).limit, 20u);
+  EXPECT_EQ(parse({"ls", "--status", "done"}).error().message,
+            "ls: --status 'done' is not a status; use one of queued, running, succeeded, failed, timeout, oom, "
+            "killed, rejected, error");
+  EXPECT_FALSE(parse({"ls", "--limit", "0"}));
+  EXPECT_FALSE(parse({"ls", "--limit", "-3"}));
+  EXPECT_FALSE(parse({"ls", "--limit", "4x"}));
+}
+
+TEST(CliOptions, LogsWithAndWithoutId) {
+  auto one = std::get<LogsOptions>(parse({"logs", "-f", "1-0"})->command);
+  EXPECT_EQ(one.id, "1-0");
+  EXPECT_TRUE(one.follow);
+  auto all = std::get<LogsOptions>(parse({"logs", "-f"})->command);
+  EXPECT_FALSE(all.id);
+}
+
+TEST(CliOptions, HelpAnywhere) {
+  EXPECT_TRUE(std::holds_alternative<HelpRequest>(parse({"--help"})->command));
+  EXPECT_TRUE(std::holds_alternative<HelpRequest>(parse({"help"})->command));
+  EXPECT_TRUE(std::holds_alternative<HelpRequest>(parse({"submit", "-h"})->command));
+}
+
+TEST(CliStatusWords, FinalWords) {
+  EXPECT_TRUE(is_final_status_word("succeeded"));
+  EXPECT_TRUE(is_final_status_word("rejected"));
+  EXPECT_FALSE(is_final_status_word("running"));
+  EXPECT_FALSE(is_final_status_word("queued"));
+  EXPECT_FALSE(is_final_status_word("bogus"));
+}
+
+TEST(CliStreamId, OnlyFullIds) {
+  EXPECT_EQ(parse_stream_id("1795304703013-7"), (StreamId{1795304703013, 7}));
+  EXPECT_FALSE(parse_stream_id("abc"));
+  EXPECT_FALSE(parse_stream_id("5"));
+  EXPECT_FALSE(parse_stream_id("5-"));
+  EXPECT_FALSE(parse_stream_id("-5"));
+  EXPECT_FALSE(parse_stream_id("+5-1"));
+  EXPECT_FALSE(parse_stream_id("5-1 "));
+  EXPECT_LT(parse_stream_id("9-9"), parse_stream_id("10-0"));
+  EXPECT_EQ(iso_time_from_milliseconds(1795304703013), "2026-11-21T23:45:03.013Z");
+}
+
+const FieldList kRecord{{"memory_limit", "268435456"}, {"worker", "host:1"},  {"status", "succeeded"},
+                        {"zeta", "z"},                 {"output", "{\"a\": [1, 2]}"}, {"id", "1-0"},
+                        {"duration", "0.120"},         {"input", "not json"},   {"function", "hello"},
+                        {"alpha", "a"},                {"exit_code", "0"},      {"logs_truncated", "0"}};
+
+TEST(CliRecordFormat, TextOrderIsStable) {
+  EXPECT_EQ(format_record_text(kRecord),
+            "id: 1-0\nfunction: hello\nstatus: succeeded\noutput: {\"a\": [1, 2]}\nduration: 0.120\n"
+            "exit_code: 0\ninput: not json\nmemory_limit: 268435456\nlogs_truncated: 0\nworker: host:1\n"
+            "alpha: a\nzeta: z\n");
+}
+
+TEST(CliRecordFormat, MultiLineValuesAreIndented) {
+  EXPECT_EQ(format_record_text({{"output", "{\n\"a\": 1\n}\n"}}), "output: {\n  \"a\": 1\n  }\n\n");
+}
+
+TEST(CliRecordFormat, JsonHasNumbersAndEmbeddedJson) {
+  auto json = nlohmann::json::parse(format_record_json(kRecord));
+  EXPECT_EQ(json["memory_limit"], 268435456);
+  EXPECT_EQ(json["duration"], 0.12);
+  EXPECT_EQ(json["exit_code"], 0);
+  EXPECT_EQ(json["logs_truncated"], 0);
+  EXPECT_EQ(json["output"], nlohmann::json::parse(R"({"a": [1, 2]})"));
+  EXPECT_EQ(json["input"], "not json");
+  EXPECT_EQ(json["status"], "succeeded");
+  EXPECT_EQ(format_record_json({{"id", "1-0"}, {"status", "failed"}}), R"({"id":"1-0","status":"failed"})");
+}
+
+TEST(CliRecordFormat, JsonSurvivesBadValues) {
+  auto text = format_record_json({{"error", std::string("bad \xff byte")}, {"timeout", "five"}});
+  auto json = nlohmann::json::parse(text);
+  EXPECT_EQ(json["timeout"], "five");
+  EXPECT_TRUE(json["error"].is_string());
+}
+
+TEST(CliRecordFormat, QueuedRecordFromJobEntry) {
+  StreamEntry job{"1795304703013-0", {{"function", "hello"}, {"input", "{\"name\":\"Ada\"}"}, {"timeout", "3"}}};
+  EXPECT_EQ(format_record_json(queued_record(job)),
+            R"({"id":"1795304703013-0","function":"hello","status":"queued","input":{"name":"Ada"},)"
+            R"("enqueued_at":"2026-11-21T23:45:03.013Z"})");
+}
+
+TEST(CliRecordFormat, TableAlignsAndDashesEmptyCells) {
+  EXPECT_EQ(format_execution_table({{"10-0", "hello", "succeeded", "0.100", "2026-11-21T23:45:03.013Z"},
+                                    {"9-0", "sleep", "queued", "", ""}}),
+            "ID    FUNCTION  STATUS     DURATION  ENQUEUED_AT\n"
+            "10-0  hello     succeeded  0.100     2026-11-21T23:45:03.013Z\n"
+            "9-0   sleep     queued     -         -\n");
+}
+
+}  // namespace
+}  // namespace hutch::cli
