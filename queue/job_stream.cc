@@ -71,7 +71,10 @@ void JobStream::read_next() {
 
 void JobStream::handle_read(const redisReply *reply, bool reading_history) {
   read_in_flight_ = false;
-  if (reply == nullptr) return;  // connection lost: on_reader_ready starts over
+  if (reply == nullptr) {  // connection lost: on_reader_ready starts over, unless we are stopping
+    if (stopping_ && on_stopped_) std::exchange(on_stopped_, nullptr)();
+    return;
+  }
   if (reply_is_error(reply)) {
     std::string error = reply_string(reply);
     if (error.rfind("NOGROUP", 0) == 0) {

@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -88,7 +88,8 @@ Result<SpawnedSandbox> spawn_sandbox(const SpawnOptions &options) {
   SpawnedSandbox sandbox;
   sandbox.pid = pid;
   // The pid cannot be reused before we reap it, so this pidfd names our child.
-  sandbox.pidfd.reset(::pidfd_open(pid, 0));
+  // Raw syscall: glibc 2.36's <sys/pidfd.h> lacks extern "C" and does not link from C++.
+  sandbox.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   if (!sandbox.pidfd) {
     Error error = errno_error("pidfd_open");
     ::kill(pid, SIGKILL);

@@ -1,0 +1,111 @@
+#include "supervisor/config.h"
+
+#include <limits.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <sstream>
+#include <thread>
+
+#include "queue/job.h"
+
+namespace hutch {
+namespace {
+
+std::string env_or(const char *name, const std::string &fallback) {
+  const char *value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+std::string own_directory() {
+  char path[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
+  if (n <= 0) return ".";
+  std::string exe(path, static_cast<size_t>(n));
+  return exe.substr(0, exe.rfind('/'));
+}
+
+// The built-ins live in functions/ of the build tree, or beside hutchd once installed.
+std::string default_hutch_fn_path() {
+  std::string dir = own_directory();
+  for (const std::string &candidate : {dir + "/hutch-fn", dir + "/../functions/hutch-fn"}) {
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return dir + "/hutch-fn";
+}
+
+Result<long> parse_whole(const std::string &flag, const std::string &text, long min, long max) {
+  auto value = parse_decimal(text);
+  if (!value || *value != static_cast<double>(static_cast<long>(*value)) || *value < min || *value > max)
+    return fail(make_error(flag + ": '" + text + "' is not a whole number from " + std::to_string(min) + " to " +
+                           std::to_string(max)));
+  return static_cast<long>(*value);
+}
+
+}  // namespace
+
+const char *supervisor_usage() {
+  return "usage: hutchd [--redis URL] [--concurrency N] [--consumer NAME] [--grace SECONDS]\n"
+         "              [--log-cap BYTES] [--pids N] [--uid-base UID] [--hutch-fn PATH]\n"
+         "              [--function NAME=PATH]... [--verbose]\n"
+         "Runs jobs from the Redis stream hutch:jobs in sandboxes. See docs/protocol.md.\n";
+}
+
+Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
+  SupervisorConfig config;
+  char hostname[256] = "localhost";
+  ::gethostname(hostname, sizeof hostname - 1);
+  std::string redis = env_or("HUTCH_REDIS", config.redis_url);
+  std::string concurrency = env_or("HUTCH_CONCURRENCY", std::to_string(std::max(1u, std::thread::hardware_concurrency())));
+  config.consumer = env_or("HUTCH_CONSUMER", std::string(hostname) + ":" + std::to_string(::getpid()));
+  std::string grace = env_or("HUTCH_GRACE", "30");
+  std::string log_cap = env_or("HUTCH_LOG_CAP", "10M");
+  std::string pids = env_or("HUTCH_PIDS", "256");
+  std::string uid_base = env_or("HUTCH_UID_BASE", "60000");
+  config.hutch_fn_path = env_or("HUTCH_FN", "");
+  std::istringstream functions(env_or("HUTCH_FUNCTIONS", ""));
+  for (std::string item; std::getline(functions, item, ',');) {
+    if (!item.empty()) config.local_functions.push_back(item);
+  }
+
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") return fail(make_error("help"));
+    if (flag == "--verbose") {
+      config.verbose = true;
+      continue;
+    }
+    if (i + 1 >= argc) return fail(make_error(flag + ": needs a value\n" + supervisor_usage()));
+    std::string value = argv[++i];
+    if (flag == "--redis") redis = value;
+    else if (flag == "--concurrency") concurrency = value;
+    else if (flag == "--consumer") config.consumer = value;
+    else if (flag == "--grace") grace = value;
+    else if (flag == "--log-cap") log_cap = value;
+    else if (flag == "--pids") pids = value;
+    else if (flag == "--uid-base") uid_base = value;
+    else if (flag == "--hutch-fn") config.hutch_fn_path = value;
+    else if (flag == "--function") config.local_functions.push_back(value);
+    else return fail(make_error("unknown flag '" + flag + "'\n" + supervisor_usage()));
+  }
+
+  config.redis_url = redis;
+  auto address = parse_redis_url(redis);
+  if (!address) return fail(address.error().context("--redis"));
+  config.redis = *address;
+  TRY_ASSIGN(config.concurrency, parse_whole("--concurrency", concurrency, 1, 1024));
+  TRY_ASSIGN(config.pids_per_job, parse_whole("--pids", pids, 8, 1 << 20));
+  TRY_ASSIGN(config.uid_base, parse_whole("--uid-base", uid_base, 1, 4000000000L));
+  auto grace_value = parse_decimal(grace);
+  if (!grace_value || *grace_value < 0 || *grace_value > 3600)
+    return fail(make_error("--grace: '" + grace + "' is not a number of seconds from 0 to 3600"));
+  config.grace_seconds = *grace_value;
+  auto cap = parse_size_bytes(log_cap);
+  if (!cap || *cap < 1024) return fail(make_error("--log-cap: '" + log_cap + "' is not a size of at least 1K, e.g. 10M"));
+  config.log_cap_bytes = *cap;
+  if (config.consumer.empty()) return fail(make_error("--consumer: the name must not be empty"));
+  if (config.hutch_fn_path.empty()) config.hutch_fn_path = default_hutch_fn_path();
+  return config;
+}
+
+}  // namespace hutch

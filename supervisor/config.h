@@ -1,0 +1,31 @@
+// hutchd's settings: flags, then HUTCH_* environment variables, then defaults (docs/protocol.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "queue/redis_url.h"
+
+namespace hutch {
+
+struct SupervisorConfig {
+  std::string redis_url = "redis://127.0.0.1:6379";
+  RedisAddress redis;
+  int concurrency = 1;
+  std::string consumer;
+  double grace_seconds = 30;
+  uint64_t log_cap_bytes = 10ULL << 20;
+  uint32_t pids_per_job = 256;
+  uint32_t uid_base = 60000;  // sandbox uid = uid_base + slot, when hutchd runs as root
+  std::string hutch_fn_path;  // the built-ins' binary; default: next to hutchd
+  std::vector<std::string> local_functions;  // NAME=PATH
+  bool verbose = false;
+};
+
+// Parses argv and the environment. A sentence for any bad value; "help" as the error message for --help.
+Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv);
+const char *supervisor_usage();
+
+}  // namespace hutch

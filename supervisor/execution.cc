@@ -1,0 +1,328 @@
+#include "supervisor/execution.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "queue/record.h"
+#include "sandbox/exit_info.h"
+#include "sandbox/rlimits.h"
+#include "supervisor/log.h"
+
+namespace hutch {
+namespace {
+
+// After the function's first process exits, what it left behind is killed; these bound how long the
+// supervisor waits for the cgroup to empty and the pipes to close before recording anyway.
+constexpr uint64_t kSweepIntervalMs = 2;
+constexpr int kMaxSweepRounds = 1000;  // ~2 s
+
+double seconds_between(uint64_t start_ns, uint64_t end_ns) { return static_cast<double>(end_ns - start_ns) / 1e9; }
+
+double rusage_cpu_seconds(const struct rusage &usage) {
+  auto seconds = [](const timeval &t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+std::string trim(const std::string &text) {
+  size_t begin = text.find_first_not_of(" \t\r\n");
+  if (begin == std::string::npos) return {};
+  size_t end = text.find_last_not_of(" \t\r\n");
+  return text.substr(begin, end - begin + 1);
+}
+
+}  // namespace
+
+Execution::Execution(ExecutionContext &context, Job job, const FunctionSpec &function, const ExecTarget &target,
+                     int slot, std::function<void(Execution &)> on_finished)
+    : context_(context),
+      job_(std::move(job)),
+      function_(function),
+      target_(target),
+      slot_(slot),
+      on_finished_(std::move(on_finished)),
+      timeout_timer_(context.loop),
+      sweep_timer_(context.loop),
+      log_budget_(context.config->log_cap_bytes) {
+  outcome_.timeout_seconds = job_.timeout_seconds;
+  outcome_.memory_limit_bytes = job_.memory_bytes;
+  outcome_.grace_seconds = context.config->grace_seconds;
+}
+
+Execution::~Execution() {
+  // Only reached with a live process if the supervisor itself is going down hard: leave nothing behind.
+  if (pid_ > 0 && !exited_) {
+    kill_everything();
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+std::vector<std::string> Execution::environment() const {
+  char timeout[32];
+  snprintf(timeout, sizeof timeout, "%g", job_.timeout_seconds);
+  return {
+      "PATH=/usr/local/bin:/usr/bin:/bin",
+      "LANG=C.UTF-8",
+      "HOME=/tmp",
+      "HUTCH_RESULT_FD=3",
+      "HUTCH_FUNCTION=" + job_.function,
+      "HUTCH_EXECUTION_ID=" + job_.id,
+      std::string("HUTCH_TIMEOUT=") + timeout,
+  };
+}
+
+void Execution::start() {
+  started_at_ms_ = now_unix_ms();
+  started_ns_ = uv_hrtime();
+  context_.writer->send_batch(running_commands(job_, {context_.config->consumer, context_.limits_word, started_at_ms_}));
+
+  RlimitOptions rlimit_options;
+  if (context_.cgroups != nullptr) {
+    CgroupLimits limits{job_.memory_bytes, job_.cpu_cores, context_.config->pids_per_job};
+    auto cgroup = context_.cgroups->open_job(slot_, "job-" + job_.id, limits);
+    if (!cgroup) {
+      log_error("job " + job_.id + ": " + cgroup.error().message);
+      fail_to_start("could not prepare the job's cgroup: " + cgroup.error().message);
+      return;
+    }
+    cgroup_ = std::move(*cgroup);
+  } else {
+    // No cgroup: coarse per-process stand-ins, as hutchd warned at start-up.
+    rlimit_options.fallback = true;
+    rlimit_options.memory_bytes = job_.memory_bytes;
+    rlimit_options.processes = context_.config->pids_per_job;
+    rlimit_options.cpu_seconds = static_cast<uint64_t>(std::ceil(job_.timeout_seconds * job_.cpu_cores)) + 1;
+  }
+
+  SpawnOptions options;
+  options.target = &target_;
+  options.argv = function_.argv;
+  options.environment = environment();
+  options.stdin_content = job_.input;
+  if (cgroup_) options.cgroup_procs_fds = cgroup_->procs_fds();
+  options.rlimits = sandbox_rlimits(rlimit_options);
+  if (context_.change_identity) {
+    auto id = static_cast<uid_t>(context_.config->uid_base + static_cast<uint32_t>(slot_));
+    options.identity = SandboxIdentity{id, static_cast<gid_t>(id)};
+  }
+  options.seccomp_program = context_.seccomp;
+
+  auto sandbox = spawn_sandbox(options);
+  if (!sandbox) {
+    log_error("job " + job_.id + ": " + sandbox.error().message);
+    fail_to_start("could not start the sandbox: " + sandbox.error().message);
+    return;
+  }
+  watch(*sandbox);
+}
+
+void Execution::watch(SpawnedSandbox &sandbox) {
+  pid_ = sandbox.pid;
+  pidfd_ = std::move(sandbox.pidfd);
+  report_fd_ = std::move(sandbox.report_read);
+  exit_watch_ = std::make_unique<UvPoll>(context_.loop, pidfd_.get(), [this] { on_process_exit(); });
+  report_watch_ = std::make_unique<UvPoll>(context_.loop, report_fd_.get(), [this] { on_report_readable(); });
+  stdout_reader_ = std::make_unique<UvPipeReader>(
+      context_.loop, std::move(sandbox.stdout_read), [this](std::string_view bytes) { on_output(false, bytes); },
+      [this] { maybe_finish(); });
+  stderr_reader_ = std::make_unique<UvPipeReader>(
+      context_.loop, std::move(sandbox.stderr_read), [this](std::string_view bytes) { on_output(true, bytes); },
+      [this] { maybe_finish(); });
+  result_reader_ = std::make_unique<UvPipeReader>(
+      context_.loop, std::move(sandbox.result_read),
+      [this](std::string_view bytes) {
+        // Past the cap the pipe is still drained, so the function never blocks on a full pipe.
+        if (result_too_large_) return;
+        if (result_.size() + bytes.size() > kMaxOutputBytes) {
+          result_too_large_ = true;
+          result_.clear();
+          return;
+        }
+        result_.append(bytes);
+      },
+      [this] { maybe_finish(); });
+  auto timeout_ms = static_cast<uint64_t>(std::llround(job_.timeout_seconds * 1000));
+  timeout_timer_.start(timeout_ms, [this] { on_timeout(); });
+}
+
+void Execution::fail_to_start(const std::string &sentence) {
+  outcome_.setup_error = sentence;
+  exited_ = report_done_ = cgroup_empty_ = true;
+  finish();
+}
+
+void Execution::on_report_readable() {
+  auto report = read_child_report(report_fd_.get());
+  if (!report && report.error().errno_value == EAGAIN) return;
+  report_watch_->stop();
+  report_done_ = true;
+  if (!report) {
+    log_warning("job " + job_.id + ": " + report.error().message);
+  } else if (report->has_value()) {
+    outcome_.setup_error = describe_child_report(**report, target_.path());
+  }
+  maybe_finish();
+}
+
+void Execution::on_process_exit() {
+  int status = 0;
+  pid_t reaped = ::wait4(pid_, &status, WNOHANG, &rusage_);
+  if (reaped == 0) return;  // spurious wake-up
+  exit_watch_->stop();
+  ended_ns_ = uv_hrtime();
+  exited_ = true;
+  if (reaped < 0) {
+    log_error("job " + job_.id + ": wait4(" + std::to_string(pid_) + "): " + std::strerror(errno));
+  } else {
+    wait_status_ = status;
+  }
+  timeout_timer_.stop();
+  // The function's first process is gone; anything it left behind dies with it.
+  sweep_leftovers();
+}
+
+void Execution::on_timeout() {
+  if (exited_) return;
+  outcome_.timed_out = true;
+  kill_everything();
+}
+
+void Execution::stop_for_shutdown() {
+  if (exited_ || finished_) return;
+  outcome_.stopped_by_shutdown = true;
+  kill_everything();
+}
+
+void Execution::kill_everything() {
+  if (cgroup_) {
+    auto killed = cgroup_->kill_all();
+    if (!killed) log_warning("job " + job_.id + ": kill the cgroup: " + killed.error().message);
+  }
+  // The process group catches what a cgroup would (rlimit mode) and costs nothing when it is empty.
+  if (pid_ > 0) ::kill(-pid_, SIGKILL);
+  if (pid_ > 0 && !exited_) ::kill(pid_, SIGKILL);
+}
+
+void Execution::sweep_leftovers() {
+  if (!cgroup_) {
+    if (pid_ > 0) ::kill(-pid_, SIGKILL);
+    cgroup_empty_ = true;
+    maybe_finish();
+    return;
+  }
+  auto empty = cgroup_->kill_all();
+  if (empty && *empty) {
+    cgroup_empty_ = true;
+    maybe_finish();
+    return;
+  }
+  if (++sweep_rounds_ > kMaxSweepRounds) {
+    log_error("job " + job_.id + ": processes are still in its cgroup after 2 s of SIGKILL; recording it anyway");
+    cgroup_empty_ = true;
+    maybe_finish();
+    return;
+  }
+  sweep_timer_.start(kSweepIntervalMs, [this] { sweep_leftovers(); });
+}
+
+void Execution::on_output(bool is_stderr, std::string_view bytes) {
+  std::vector<std::string> lines;
+  (is_stderr ? stderr_lines_ : stdout_lines_).feed(bytes, lines);
+  if (lines.empty()) return;
+  std::vector<LogLine> admitted;
+  for (std::string &line : lines) log_budget_.admit(is_stderr, std::move(line), admitted);
+  context_.shipper->append(job_.id, std::move(admitted));
+}
+
+void Execution::maybe_finish() {
+  if (finished_ || !exited_ || !report_done_ || !cgroup_empty_) return;
+  if (!stdout_reader_->at_eof() || !stderr_reader_->at_eof() || !result_reader_->at_eof()) {
+    // Pipes close once every holder is dead; the sweep killed them all, so EOF is on its way.
+    return;
+  }
+  finish();
+}
+
+std::optional<std::string> Execution::take_output(std::string &output_json) {
+  output_json = "null";
+  if (result_too_large_)
+    return "output: the result written to fd 3 is larger than the 1 MiB (1048576-byte) limit; return less, "
+           "or write large data to files";
+  std::string text = trim(result_);
+  if (text.empty()) return std::nullopt;
+  if (!nlohmann::json::accept(text))
+    return "output: what the function wrote to fd 3 is not valid JSON: " + quote_value(text);
+  output_json = text;
+  return std::nullopt;
+}
+
+void Execution::finish() {
+  if (finished_) return;
+  finished_ = true;
+  timeout_timer_.stop();
+  sweep_timer_.stop();
+
+  std::vector<std::string> tail;
+  stdout_lines_.flush(tail);
+  std::vector<LogLine> admitted;
+  for (std::string &line : tail) log_budget_.admit(false, std::move(line), admitted);
+  tail.clear();
+  stderr_lines_.flush(tail);
+  for (std::string &line : tail) log_budget_.admit(true, std::move(line), admitted);
+  context_.shipper->append(job_.id, std::move(admitted));
+  context_.shipper->flush();  // every line goes out before the eof entry of the final record
+
+  FinalFacts facts;
+  facts.worker = context_.config->consumer;
+  facts.limits = context_.limits_word;
+  facts.started_at_ms = started_at_ms_;
+  facts.finished_at_ms = now_unix_ms();
+  facts.logs_truncated = log_budget_.truncated();
+
+  if (!outcome_.setup_error) {
+    ExitInfo exit = exit_info_from_wait_status(wait_status_);
+    outcome_.exit_code = exit.exit_code;
+    outcome_.signal = exit.signal;
+    if (exit.signal) {
+      outcome_.signal_name = signal_name(*exit.signal);
+      if (*exit.signal == SIGSYS) outcome_.seccomp_syscall = context_.seccomp_audit->syscall_that_killed(pid_);
+    }
+    facts.duration_seconds = seconds_between(started_ns_, ended_ns_);
+    facts.exit_code = exit.exit_code;
+    if (exit.signal) facts.signal = outcome_.signal_name;
+    facts.cpu_time_seconds = rusage_cpu_seconds(rusage_);
+    facts.memory_peak_bytes = static_cast<uint64_t>(rusage_.ru_maxrss) * 1024;
+    if (cgroup_) {
+      auto usage = cgroup_->usage();
+      if (usage) {
+        if (usage->cpu_time_ns > 0) facts.cpu_time_seconds = static_cast<double>(usage->cpu_time_ns) / 1e9;
+        facts.memory_peak_bytes = usage->memory_peak_bytes;
+        outcome_.oom_kills = usage->oom_kills;
+      } else {
+        log_warning("job " + job_.id + ": read cgroup counters: " + usage.error().message);
+      }
+    }
+    outcome_.output_error = take_output(facts.output);
+  }
+  Verdict verdict = classify_outcome(outcome_);
+  facts.status = verdict.status;
+  facts.error = verdict.error;
+
+  std::string id = job_.id;
+  context_.writer->send_batch(final_commands(job_, facts), [id](const redisReply *reply) {
+    if (reply_is_error(reply) || (reply != nullptr && reply->type != REDIS_REPLY_ARRAY))
+      log_error("job " + id + ": writing the final record failed: " + reply_string(reply));
+  });
+  if (cgroup_) {
+    auto released = cgroup_->release();
+    if (!released) log_warning("job " + job_.id + ": " + released.error().message);
+    cgroup_.reset();
+  }
+  log_debug("job " + job_.id + " " + std::string(status_word(verdict.status)));
+  on_finished_(*this);
+}
+
+}  // namespace hutch

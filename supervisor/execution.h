@@ -1,0 +1,113 @@
+// One job's life, as a small state machine on the event loop:
+//
+//   start: write `running`, open the job's cgroup, spawn the sandbox, watch it
+//   running: stdout/stderr -> log lines -> LogShipper; fd 3 -> result; timer -> timeout kill
+//   exited (pidfd readable): reap, kill what the function left behind in its cgroup
+//   drained: exit seen + set-up report read + all pipes at EOF + cgroup empty -> classify, write the
+//            final record (with the XACK, atomically), give the cgroup back, tell the owner
+//
+// Nothing here blocks: every wait is a libuv handle.
+#pragma once
+
+#include <sys/resource.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "functions/registry.h"
+#include "queue/job.h"
+#include "queue/log_lines.h"
+#include "queue/outcome.h"
+#include "queue/redis_connection.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/exec_target.h"
+#include "sandbox/spawn.h"
+#include "supervisor/config.h"
+#include "supervisor/log_shipper.h"
+#include "supervisor/seccomp_audit.h"
+#include "supervisor/uv_handles.h"
+
+namespace hutch {
+
+// What every execution shares, owned by the Supervisor.
+struct ExecutionContext {
+  uv_loop_t *loop = nullptr;
+  const SupervisorConfig *config = nullptr;
+  CgroupManager *cgroups = nullptr;  // null: rlimits only
+  std::string limits_word;           // record field `limits`
+  const sock_fprog *seccomp = nullptr;
+  RedisConnection *writer = nullptr;
+  LogShipper *shipper = nullptr;
+  SeccompAudit *seccomp_audit = nullptr;
+  bool change_identity = false;      // running as root: each slot gets its own uid
+};
+
+class Execution {
+ public:
+  static constexpr size_t kMaxOutputBytes = 1 << 20;
+
+  Execution(ExecutionContext &context, Job job, const FunctionSpec &function, const ExecTarget &target, int slot,
+            std::function<void(Execution &)> on_finished);
+  ~Execution();
+  Execution(const Execution &) = delete;
+  Execution &operator=(const Execution &) = delete;
+
+  void start();
+  // The shutdown grace ran out: kill the job and record why.
+  void stop_for_shutdown();
+
+  const std::string &id() const { return job_.id; }
+  int slot() const { return slot_; }
+
+ private:
+  void fail_to_start(const std::string &sentence);
+  void watch(SpawnedSandbox &sandbox);
+  void on_report_readable();
+  void on_process_exit();
+  void on_timeout();
+  void on_output(bool is_stderr, std::string_view bytes);
+  void kill_everything();
+  void sweep_leftovers();
+  void maybe_finish();
+  void finish();
+  std::vector<std::string> environment() const;
+  std::optional<std::string> take_output(std::string &output_json);
+
+  ExecutionContext &context_;
+  Job job_;
+  const FunctionSpec &function_;
+  const ExecTarget &target_;
+  int slot_;
+  std::function<void(Execution &)> on_finished_;
+
+  std::unique_ptr<JobCgroup> cgroup_;
+  pid_t pid_ = -1;
+  UniqueFd pidfd_;
+  UniqueFd report_fd_;
+  std::unique_ptr<UvPoll> exit_watch_;
+  std::unique_ptr<UvPoll> report_watch_;
+  std::unique_ptr<UvPipeReader> stdout_reader_, stderr_reader_, result_reader_;
+  UvTimer timeout_timer_;
+  UvTimer sweep_timer_;
+
+  int64_t started_at_ms_ = 0;
+  uint64_t started_ns_ = 0;
+  uint64_t ended_ns_ = 0;
+  bool exited_ = false;
+  bool report_done_ = false;
+  bool cgroup_empty_ = false;
+  bool finished_ = false;
+  int sweep_rounds_ = 0;
+  int wait_status_ = 0;
+  struct rusage rusage_ {};
+
+  Outcome outcome_;
+  LineSplitter stdout_lines_, stderr_lines_;
+  LogBudget log_budget_;
+  std::string result_;
+  bool result_too_large_ = false;
+};
+
+}  // namespace hutch

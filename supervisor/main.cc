@@ -1,0 +1,51 @@
+// hutchd: flags, signals and wiring only. See supervisor.h for the parts and docs/architecture.md for the
+// flow of a job.
+#include <signal.h>
+#include <uv.h>
+
+#include <cstdio>
+
+#include "supervisor/config.h"
+#include "supervisor/log.h"
+#include "supervisor/supervisor.h"
+
+int main(int argc, char **argv) {
+  auto config = hutch::parse_supervisor_config(argc, argv);
+  if (!config) {
+    if (config.error().message == "help") {
+      std::fputs(hutch::supervisor_usage(), stdout);
+      return 0;
+    }
+    std::fprintf(stderr, "hutchd: %s\n", config.error().message.c_str());
+    return 2;
+  }
+  if (config->verbose) hutch::set_log_level(hutch::LogLevel::kDebug);
+  // A Redis that hangs up must not kill the supervisor mid-write; sandboxes get SIGPIPE back at spawn.
+  ::signal(SIGPIPE, SIG_IGN);
+
+  uv_loop_t *loop = uv_default_loop();
+  hutch::Supervisor supervisor(loop, *config);
+  if (auto prepared = supervisor.prepare(); !prepared) {
+    hutch::log_error("cannot start: " + prepared.error().message);
+    return 1;
+  }
+
+  uv_signal_t term, interrupt;
+  for (auto [handle, number] : {std::pair{&term, SIGTERM}, std::pair{&interrupt, SIGINT}}) {
+    uv_signal_init(loop, handle);
+    handle->data = &supervisor;
+    uv_signal_start(
+        handle,
+        [](uv_signal_t *signal_handle, int signal_number) {
+          static_cast<hutch::Supervisor *>(signal_handle->data)
+              ->request_shutdown(signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+        },
+        number);
+    uv_unref(reinterpret_cast<uv_handle_t *>(handle));  // signals alone must not keep hutchd alive
+  }
+  supervisor.run();
+  uv_close(reinterpret_cast<uv_handle_t *>(&term), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t *>(&interrupt), nullptr);
+  uv_run(loop, UV_RUN_NOWAIT);
+  return 0;
+}

@@ -1,0 +1,69 @@
+// Wires the parts together: two Redis connections (blocking reads apart from writes), the job stream,
+// the function registry, the sandbox's prepared pieces (cgroups, compiled seccomp, exec targets) and the
+// running executions. Owns the shutdown sequence.
+#pragma once
+
+#include <uv.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "functions/registry.h"
+#include "queue/job_stream.h"
+#include "queue/redis_connection.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/exec_target.h"
+#include "sandbox/seccomp.h"
+#include "supervisor/config.h"
+#include "supervisor/execution.h"
+#include "supervisor/log_shipper.h"
+#include "supervisor/seccomp_audit.h"
+#include "supervisor/slots.h"
+#include "supervisor/uv_handles.h"
+
+namespace hutch {
+
+class Supervisor {
+ public:
+  Supervisor(uv_loop_t *loop, SupervisorConfig config);
+  ~Supervisor();
+
+  // Detects limits, compiles the seccomp policy, opens functions. An error here stops hutchd at start.
+  Status prepare();
+  void run();  // connects and reads; returns when the loop has nothing left (after shutdown)
+  // First call: drain. A second call: stop waiting for the grace period.
+  void request_shutdown(const char *why);
+
+ private:
+  void on_entry(const std::string &id, StreamFields fields);
+  void reject(const ParsedJob &parsed);
+  void on_execution_finished(Execution &execution);
+  void bury_finished();
+  void maybe_exit();
+
+  uv_loop_t *loop_;
+  SupervisorConfig config_;
+  FunctionRegistry registry_;
+  std::map<std::string, ExecTarget> targets_;  // function name -> opened executable
+  std::unique_ptr<CgroupManager> cgroups_;
+  std::optional<SeccompProgram> seccomp_;
+  SeccompAudit seccomp_audit_;
+  Slots slots_;
+  RedisConnection writer_;
+  RedisConnection reader_;
+  JobStream stream_;
+  LogShipper shipper_;
+  ExecutionContext context_;
+  std::map<std::string, std::unique_ptr<Execution>> executions_;
+  std::vector<std::unique_ptr<Execution>> finished_;  // freed on the next loop turn, outside their callbacks
+  UvTimer bury_timer_;
+  UvTimer grace_timer_;
+  UvTimer exit_timer_;
+  bool shutting_down_ = false;
+  bool stream_stopped_ = false;
+  bool closing_ = false;
+  int64_t exit_deadline_ms_ = 0;
+};
+
+}  // namespace hutch
