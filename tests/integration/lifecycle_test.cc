@@ -1,0 +1,77 @@
+// Shutdown: SIGTERM stops taking jobs, lets running ones finish within --grace, records what it had to kill,
+// and exits 0.
+#include <sys/wait.h>
+
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/hutch_test.h"
+#include "tests/support/record_checks.h"
+
+namespace hutch::test {
+namespace {
+
+using testing::AnyOf;
+using testing::HasSubstr;
+using Clock = std::chrono::steady_clock;
+
+class LifecycleTest : public HutchTest {};
+
+TEST_F(LifecycleTest, SigtermLetsTheRunningJobFinishAndTakesNoNewOnes) {
+  std::string running = redis().xadd_job({{"function", "sleep"}, {"input", R"({"seconds":2})"}});
+  redis().wait_for_status(running, {"running"}, 15s);
+  ASSERT_EQ(::kill(hutchd().pid(), SIGTERM), 0);
+  // Give the signal time to be handled before the new job exists: the question is whether hutchd still
+  // reads the queue after SIGTERM (it has a free slot), not a race with the signal.
+  std::this_thread::sleep_for(300ms);
+  std::string late = redis().xadd_job({{"function", "hello"}});
+
+  std::optional<int> exit_status = hutchd().wait(20s);
+  ASSERT_TRUE(exit_status.has_value()) << "hutchd did not exit within 20 s of SIGTERM";
+  EXPECT_EQ(describe_wait_status(*exit_status), "exit code 0");
+
+  Fields record = redis().record(running);
+  EXPECT_EQ(record["status"], "succeeded") << "hutchd exited before its job was recorded: " << describe_fields(record);
+  EXPECT_EQ(record["output"], R"({"slept":2})");
+  EXPECT_TRUE(redis().record(late).empty()) << "a job enqueued after SIGTERM was taken: "
+                                            << describe_fields(redis().record(late));
+  // It stays in the stream, unacknowledged, for the next supervisor.
+  Reply pending = redis().command({"XPENDING", "hutch:jobs", "hutchd"});
+  ASSERT_EQ(pending.type, Reply::Type::kArray) << pending.describe();
+  EXPECT_EQ(pending.elements[0].integer, 0) << "no job is left claimed but unfinished: " << pending.describe();
+  Reply entries = redis().command({"XRANGE", "hutch:jobs", late, late});
+  EXPECT_EQ(entries.elements.size(), 1u);
+
+  // The next supervisor runs it.
+  ASSERT_TRUE(start_hutchd(hutchd_options()));
+  Fields picked_up = redis().wait_for_final(late, 15s);
+  EXPECT_EQ(picked_up["status"], "succeeded") << picked_up["error"];
+}
+
+TEST_F(LifecycleTest, SigtermKillsWhatOutlivesTheGraceAndRecordsIt) {
+  HutchdOptions options = hutchd_options();
+  options.grace_seconds = 1;
+  ASSERT_TRUE(start_hutchd(options));
+  std::string id = redis().xadd_job({{"function", "sleep"}, {"input", R"({"seconds":10})"}, {"timeout", "20"}});
+  redis().wait_for_status(id, {"running"}, 15s);
+
+  auto signalled = Clock::now();
+  std::optional<int> exit_status = hutchd().stop(SIGTERM, 10s);
+  auto took = std::chrono::duration<double>(Clock::now() - signalled).count();
+  ASSERT_TRUE(exit_status.has_value()) << "hutchd did not exit within 10 s of SIGTERM with --grace 1";
+  EXPECT_EQ(describe_wait_status(*exit_status), "exit code 0");
+  EXPECT_GE(took, 0.9) << "it waited for the grace period";
+  EXPECT_LE(took, 2.5) << "and not much longer";
+
+  Fields record = redis().record(id);
+  EXPECT_EQ(record["status"], "error") << describe_fields(record);
+  EXPECT_THAT(record["error"], AnyOf(HasSubstr("grace"), HasSubstr("shut")));
+  EXPECT_FALSE(record["finished_at"].empty());
+  std::vector<StreamEntry> logs = redis().xrange(RedisClient::logs_key(id));
+  ASSERT_FALSE(logs.empty());
+  EXPECT_EQ(logs.back().fields, (JobFields{{"eof", "error"}}));
+}
+
+}  // namespace
+}  // namespace hutch::test

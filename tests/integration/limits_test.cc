@@ -1,0 +1,203 @@
+// Limits hold and each way of ending earns its status word and sentence: timeout, memory, seccomp, exit
+// codes, signals, bad output, and processes left behind.
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <sstream>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/hutch_test.h"
+#include "tests/support/record_checks.h"
+
+namespace hutch::test {
+namespace {
+
+using testing::AllOf;
+using testing::HasSubstr;
+
+class LimitsTest : public HutchTest {};
+
+// Both jobs run side by side (concurrency 2) so the suite pays ~10 s, not 15.
+TEST_F(LimitsTest, DefaultTimeoutKillsAt5SecondsAndALongerTimeoutLetsTheJobFinish) {
+  HUTCH_REQUIRE_ROOT();
+  std::string killed = redis().xadd_job({{"function", "sleep"}});  // sleeps 10 s by default
+  std::string finished = redis().xadd_job({{"function", "sleep"}, {"timeout", "15"}});
+
+  Fields record = redis().wait_for_final(killed, 20s);
+  EXPECT_EQ(record["status"], "timeout");
+  EXPECT_THAT(record["error"], AllOf(HasSubstr("timeout"), HasSubstr("5")));
+  EXPECT_EQ(parse_decimal_text(record["timeout"]), 5.0);
+  auto duration = parse_decimal_text(record["duration"]);
+  ASSERT_TRUE(duration) << describe_fields(record);
+  EXPECT_GE(*duration, 5.0);
+  EXPECT_LE(*duration, 5.6);
+  EXPECT_EQ(record.count("exit_code"), 0u) << "killed, not exited";
+
+  record = redis().wait_for_final(finished, 25s);
+  EXPECT_EQ(record["status"], "succeeded") << record["error"];
+  EXPECT_EQ(record["output"], R"({"slept":10})");
+  EXPECT_EQ(parse_decimal_text(record["timeout"]), 15.0);
+  duration = parse_decimal_text(record["duration"]);
+  ASSERT_TRUE(duration) << describe_fields(record);
+  EXPECT_GE(*duration, 10.0);
+  EXPECT_LE(*duration, 10.8);
+}
+
+TEST_F(LimitsTest, BalloonPastItsMemoryLimitIsOom) {
+  HUTCH_REQUIRE_ROOT();
+  Fields record = run_job({{"function", "balloon"}, {"input", R"({"mb":200})"}, {"memory", "64M"}});
+  EXPECT_EQ(record["status"], "oom");
+  EXPECT_THAT(record["error"], HasSubstr("memory"));
+  EXPECT_EQ(record["memory_limit"], std::to_string(64ULL << 20));
+  EXPECT_EQ(record.count("exit_code"), 0u) << "the kernel killed it: " << record["exit_code"];
+  auto peak = parse_unsigned_text(record["memory_peak"]);
+  ASSERT_TRUE(peak) << record["memory_peak"];
+  EXPECT_GE(*peak, 48ULL << 20) << "it got close to the limit";
+  EXPECT_LE(*peak, (64ULL << 20) + (1ULL << 20)) << "and never far past it";
+}
+
+TEST_F(LimitsTest, BalloonUnderItsMemoryLimitSucceeds) {
+  HUTCH_REQUIRE_ROOT();
+  Fields record = run_job({{"function", "balloon"}, {"input", R"({"mb":16})"}, {"memory", "64M"}});
+  EXPECT_EQ(record["status"], "succeeded") << record["error"];
+  EXPECT_EQ(record["output"], R"({"allocated_mb":16})");
+  auto peak = parse_unsigned_text(record["memory_peak"]);
+  ASSERT_TRUE(peak) << record["memory_peak"];
+  EXPECT_GE(*peak, 16ULL << 20);
+}
+
+TEST_F(LimitsTest, ForbiddenSyscallIsKilledBySigsys) {
+  HUTCH_REQUIRE_ROOT();
+  std::string id = redis().xadd_job({{"function", "forbidden_syscall"}, {"input", R"({"call":"ptrace"})"}});
+  Fields record = redis().wait_for_final(id, 20s);
+  EXPECT_EQ(record["status"], "killed");
+  EXPECT_EQ(record["signal"], "SIGSYS");
+  EXPECT_THAT(record["error"], HasSubstr("SIGSYS"));
+  EXPECT_EQ(record.count("exit_code"), 0u);
+  bool called = false, returned = false;
+  for (const auto &entry : redis().xrange(RedisClient::logs_key(id))) {
+    called |= entry.get("line") == "calling ptrace";
+    returned |= entry.get("line").find("returned") != std::string::npos;
+  }
+  EXPECT_TRUE(called) << "the program ran up to the call";
+  EXPECT_FALSE(returned) << "the call never returned";
+}
+
+// The control for the test above: an allowed call returns, and the program exits 3 as it says it does.
+TEST_F(LimitsTest, AllowedSyscallReturnsAndExitCodeThreeIsFailed) {
+  HUTCH_REQUIRE_ROOT();
+  Fields record = run_job({{"function", "forbidden_syscall"}, {"input", R"({"call":"getpid"})"}});
+  EXPECT_EQ(record["status"], "failed");
+  EXPECT_EQ(record["exit_code"], "3");
+  EXPECT_EQ(record.count("signal"), 0u);
+  EXPECT_THAT(record["error"], HasSubstr("3"));
+}
+
+TEST_F(LimitsTest, ExitCodeThreeIsFailedWithTheCode) {
+  HUTCH_REQUIRE_ROOT();
+  Fields record = run_job({{"function", "exit_code"}, {"input", R"({"code":3})"}});
+  EXPECT_EQ(record["status"], "failed");
+  EXPECT_EQ(record["exit_code"], "3");
+  EXPECT_EQ(record.count("signal"), 0u);
+  EXPECT_THAT(record["error"], HasSubstr("code 3"));
+}
+
+TEST_F(LimitsTest, SegfaultIsKilledBySigsegv) {
+  HUTCH_REQUIRE_ROOT();
+  Fields record = run_job({{"function", "exit_code"}, {"input", R"({"signal":"SEGV"})"}});
+  EXPECT_EQ(record["status"], "killed");
+  EXPECT_EQ(record["signal"], "SIGSEGV");
+  EXPECT_EQ(record.count("exit_code"), 0u) << record["exit_code"];
+  EXPECT_THAT(record["error"], HasSubstr("SIGSEGV"));
+}
+
+TEST_F(LimitsTest, OutputThatIsNotJsonIsFailed) {
+  HUTCH_REQUIRE_ROOT();
+  Fields record = run_job({{"function", "exit_code"}, {"input", R"({"output":"{not json"})"}});
+  EXPECT_EQ(record["status"], "failed");
+  EXPECT_EQ(record["exit_code"], "0") << "it exited 0; the output is what failed";
+  EXPECT_THAT(record["error"], HasSubstr("output"));
+  EXPECT_THAT(record["error"], HasSubstr("JSON"));
+  EXPECT_NE(record["output"], "{not json") << "invalid output is not stored as if it were JSON";
+}
+
+TEST_F(LimitsTest, OutputOverOneMebibyteIsFailed) {
+  HUTCH_REQUIRE_ROOT();
+  Fields record = run_job({{"function", "exit_code"}, {"input", R"({"output_bytes":2097152})"}});
+  EXPECT_EQ(record["status"], "failed");
+  EXPECT_EQ(record["exit_code"], "0");
+  EXPECT_THAT(record["error"], HasSubstr("output"));
+  EXPECT_THAT(record["error"], HasSubstr("1 MiB"));
+  EXPECT_LE(record["output"].size(), 1u << 20) << "the oversized output is not stored";
+}
+
+TEST_F(LimitsTest, OutputOfExactlyOneMebibyteSucceeds) {
+  HUTCH_REQUIRE_ROOT();
+  Fields record = run_job({{"function", "exit_code"}, {"input", R"({"output_bytes":1048576})"}});
+  EXPECT_EQ(record["status"], "succeeded") << record["error"];
+  EXPECT_EQ(record["output"].size(), 1u << 20);
+}
+
+// The pids of live (non-zombie) processes running `executable` whose pid, in their innermost pid
+// namespace, is one of `pids`: right whether or not hutchd gives jobs a pid namespace.
+std::vector<int> living_copies_of(const std::string &executable, const std::vector<int> &pids) {
+  std::vector<int> found;
+  DIR *proc = ::opendir("/proc");
+  if (proc == nullptr) return found;
+  while (dirent *entry = ::readdir(proc)) {
+    auto host_pid = parse_unsigned_text(entry->d_name);
+    if (!host_pid) continue;
+    std::string base = std::string("/proc/") + entry->d_name;
+    char target[4096];
+    ssize_t length = ::readlink((base + "/exe").c_str(), target, sizeof target - 1);
+    if (length <= 0 || std::string(target, static_cast<size_t>(length)) != executable) continue;
+    std::istringstream status(read_file_text(base + "/status"));
+    int innermost = static_cast<int>(*host_pid);
+    bool zombie = false;
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("State:", 0) == 0) zombie = line.find('Z') != std::string::npos;
+      if (line.rfind("NSpid:", 0) == 0) {
+        std::istringstream numbers(line.substr(6));
+        for (int pid; numbers >> pid;) innermost = pid;
+      }
+    }
+    if (!zombie && std::find(pids.begin(), pids.end(), innermost) != pids.end())
+      found.push_back(static_cast<int>(*host_pid));
+  }
+  ::closedir(proc);
+  return found;
+}
+
+// The children leave the process group and keep the pipes open, then the function exits at once: the job
+// ends with the function, and its children go with it.
+TEST_F(LimitsTest, ChildrenLeftBehindAreGoneWhenTheFunctionEnds) {
+  HUTCH_REQUIRE_ROOT();
+  std::string id = redis().xadd_job({{"function", "orphans"}, {"input", R"({"children":3,"seconds":30})"}});
+  Fields record = redis().wait_for_final(id, 20s);
+  EXPECT_EQ(record["status"], "succeeded") << record["error"];
+  auto duration = parse_decimal_text(record["duration"]);
+  ASSERT_TRUE(duration) << describe_fields(record);
+  EXPECT_LT(*duration, 2.0) << "the job ended with its function, not with its orphans";
+
+  std::vector<int> children;
+  for (const auto &entry : redis().xrange(RedisClient::logs_key(id))) {
+    const std::string line = entry.get("line");
+    if (line.rfind("child ", 0) == 0) children.push_back(std::stoi(line.substr(6)));
+  }
+  ASSERT_EQ(children.size(), 3u) << "orphans prints one line per child";
+
+  auto deadline = std::chrono::steady_clock::now() + 1s;
+  std::vector<int> living = living_copies_of(ORPHANS_PATH, children);
+  while (!living.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+    living = living_copies_of(ORPHANS_PATH, children);
+  }
+  EXPECT_THAT(living, testing::IsEmpty()) << "children of a finished job still run (host pids)";
+  for (int pid : living) ::kill(pid, SIGKILL);  // don't leave them to the next test
+}
+
+}  // namespace
+}  // namespace hutch::test

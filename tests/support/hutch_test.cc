@@ -1,0 +1,77 @@
+#include "tests/support/hutch_test.h"
+
+#include <cstdlib>
+#include <iostream>
+
+namespace hutch::test {
+namespace {
+
+int next_consumer_number() {
+  static int counter = 0;
+  return ++counter;
+}
+
+}  // namespace
+
+bool running_in_ci() {
+  const char *ci = std::getenv("CI");
+  return ci != nullptr && std::string(ci) == "true";
+}
+
+std::string hutchd_path() { return HUTCHD_PATH; }
+std::string hutch_cli_path() { return HUTCH_CLI_PATH; }
+std::string hutch_fn_path() { return HUTCH_FN_PATH; }
+
+void HutchTest::SetUp() {
+  // Unique per test and per process: ctest runs each test in its own process against one shared server.
+  consumer_ = "test-" + std::to_string(::getpid()) + "-" + std::to_string(next_consumer_number());
+  redis_server_ = std::make_unique<RedisServer>();
+  ASSERT_TRUE(redis_server_->start());
+  client_ = std::make_unique<RedisClient>(redis_server_->url());
+  if (start_hutchd_in_set_up()) {
+    ASSERT_TRUE(start_hutchd(hutchd_options()));
+  }
+}
+
+void HutchTest::TearDown() {
+  if (hutchd_ && HasFailure()) {
+    std::cerr << "--- hutchd log (" << consumer_ << ") ---\n" << hutchd_->log_text() << "--- end of hutchd log ---\n";
+  }
+  hutchd_.reset();
+  client_.reset();
+  redis_server_.reset();
+}
+
+HutchdOptions HutchTest::hutchd_options() {
+  HutchdOptions options;
+  options.executable = hutchd_path();
+  options.redis_url = redis_server_->url();
+  options.concurrency = 2;
+  // Long enough for every job a test lets finish; short enough that a failed test's teardown is quick.
+  options.grace_seconds = 5;
+  // hutchd finds hutch-fn beside itself or through HUTCH_FN; the build tree keeps them in different folders.
+  options.environment = {"HUTCH_FN=" + hutch_fn_path()};
+  options.consumer = consumer_;
+  options.functions = {
+      {"balloon", BALLOON_PATH},         {"spinner", SPINNER_PATH},   {"forbidden_syscall", FORBIDDEN_SYSCALL_PATH},
+      {"log_flood", LOG_FLOOD_PATH},     {"orphans", ORPHANS_PATH},   {"fork_bomb", FORK_BOMB_PATH},
+      {"exit_code", EXIT_CODE_PATH},
+  };
+  return options;
+}
+
+testing::AssertionResult HutchTest::start_hutchd(HutchdOptions options) {
+  if (hutchd_ && HasFailure())
+    std::cerr << "--- hutchd log (" << consumer_ << ") ---\n" << hutchd_->log_text() << "--- end of hutchd log ---\n";
+  hutchd_.reset();
+  hutchd_ = std::make_unique<HutchdProcess>(std::move(options));
+  return hutchd_->start();
+}
+
+Fields HutchTest::run_job(const JobFields &fields, std::chrono::milliseconds timeout) {
+  std::string id = redis().xadd_job(fields);
+  if (id.empty()) return {};
+  return redis().wait_for_final(id, timeout);
+}
+
+}  // namespace hutch::test

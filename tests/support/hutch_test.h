@@ -1,0 +1,70 @@
+// The base fixture of the integration tests: a Redis server (shared or self-started, flushed), a client, and
+// a real hutchd with the hostile test programs registered as local functions. A test that needs other
+// flags overrides hutchd_options(); one that starts hutchd itself overrides start_hutchd_in_set_up().
+#pragma once
+
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/support/hutchd_process.h"
+#include "tests/support/process.h"
+#include "tests/support/redis_client.h"
+#include "tests/support/redis_server.h"
+
+namespace hutch::test {
+
+// "CI runs as root": true when the environment says CI=true.
+bool running_in_ci();
+
+class HutchTest : public testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;  // prints hutchd's log when the test failed, then stops hutchd
+
+  // Defaults: concurrency 2, grace 5 s, a consumer name unique to this test, the hostile programs as local
+  // functions.
+  virtual HutchdOptions hutchd_options();
+  virtual bool start_hutchd_in_set_up() { return true; }
+
+  // Starts (another) hutchd with `options`, replacing the current one; fails the test when it never gets ready.
+  testing::AssertionResult start_hutchd(HutchdOptions options);
+
+  RedisServer &redis_server() { return *redis_server_; }
+  RedisClient &redis() { return *client_; }
+  HutchdProcess &hutchd() { return *hutchd_; }
+  bool has_hutchd() const { return hutchd_ != nullptr; }
+  const std::string &consumer() const { return consumer_; }
+
+  // Enqueues a job and waits for its final record.
+  Fields run_job(const JobFields &fields, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+ private:
+  std::unique_ptr<RedisServer> redis_server_;
+  std::unique_ptr<RedisClient> client_;
+  std::unique_ptr<HutchdProcess> hutchd_;
+  std::string consumer_;
+};
+
+// Paths of the programs under test, from compile definitions.
+std::string hutchd_path();
+std::string hutch_cli_path();
+std::string hutch_fn_path();
+
+}  // namespace hutch::test
+
+// Sandbox tests need root for cgroups and namespaces. Outside CI they skip with that reason; in CI (which
+// runs as root) a skip would hide a hole, so it fails instead.
+#define HUTCH_REQUIRE_ROOT()                                                       \
+  do {                                                                             \
+    if (::geteuid() != 0) {                                                        \
+      if (::hutch::test::running_in_ci()) {                                        \
+        FAIL() << "CI runs as root: a skipped sandbox test is a hole";             \
+      } else {                                                                     \
+        GTEST_SKIP() << "needs root for cgroups and namespaces";                   \
+      }                                                                            \
+    }                                                                              \
+  } while (0)

@@ -1,0 +1,105 @@
+#include "tests/support/hutchd_process.h"
+
+#include <signal.h>
+
+#include <sstream>
+#include <thread>
+
+namespace hutch::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+bool has_line_ending_with(const std::string &text, const std::string &suffix) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.size() >= suffix.size() && line.compare(line.size() - suffix.size(), suffix.size(), suffix) == 0)
+      return true;
+  }
+  return false;
+}
+
+std::string seconds_text(double seconds) {
+  std::ostringstream text;
+  text << seconds;
+  return text.str();
+}
+
+}  // namespace
+
+std::vector<std::string> HutchdOptions::argv() const {
+#ifdef HUTCHD_PATH
+  std::string path = executable.empty() ? HUTCHD_PATH : executable;
+#else
+  std::string path = executable;
+#endif
+  std::vector<std::string> args = {path, "--redis", redis_url, "--concurrency", std::to_string(concurrency)};
+  if (!consumer.empty()) args.insert(args.end(), {"--consumer", consumer});
+  if (grace_seconds) args.insert(args.end(), {"--grace", seconds_text(*grace_seconds)});
+  if (log_cap) args.insert(args.end(), {"--log-cap", *log_cap});
+  for (const auto &[name, function_path] : functions) args.insert(args.end(), {"--function", name + "=" + function_path});
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  return args;
+}
+
+HutchdProcess::HutchdProcess(HutchdOptions options)
+    : options_(std::move(options)), directory_("hutch-test-hutchd"), log_path_(directory_.path() + "/hutchd.log") {}
+
+HutchdProcess::~HutchdProcess() {
+  if (running()) stop_process(pid_, SIGTERM, 10s);
+}
+
+testing::AssertionResult HutchdProcess::start(std::chrono::milliseconds timeout) {
+  if (directory_.path().empty()) return testing::AssertionFailure() << "mkdtemp for the hutchd log failed";
+  std::vector<std::string> args = options_.argv();
+  std::string command_line;
+  for (const auto &arg : args) command_line += (command_line.empty() ? "" : " ") + arg;
+  std::string error;
+  wait_status_.reset();
+  pid_ = spawn_process(args, options_.environment, log_path_, /*die_with_parent=*/true, &error);
+  if (pid_ < 0) return testing::AssertionFailure() << "start " << command_line << ": " << error;
+
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (has_line_ending_with(log_text(), "ready")) return testing::AssertionSuccess();
+    if (!running())
+      return testing::AssertionFailure() << "hutchd ended before it was ready ("
+                                         << describe_wait_status(wait_status_.value_or(-1)) << "): "
+                                         << command_line << "\n--- hutchd log ---\n" << log_text();
+    if (Clock::now() >= deadline) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  return testing::AssertionFailure() << "hutchd did not log a line ending with 'ready' within " << timeout.count()
+                                     << " ms: " << command_line << "\n--- hutchd log ---\n" << log_text();
+}
+
+std::optional<int> HutchdProcess::wait(std::chrono::milliseconds timeout) {
+  if (wait_status_) return wait_status_;
+  if (pid_ <= 0) return std::nullopt;
+  wait_status_ = wait_for_exit(pid_, timeout);
+  return wait_status_;
+}
+
+std::optional<int> HutchdProcess::stop(int signal, std::chrono::milliseconds timeout) {
+  if (wait_status_) return wait_status_;
+  if (pid_ <= 0) return std::nullopt;
+  ::kill(pid_, signal);
+  return wait(timeout);
+}
+
+bool HutchdProcess::running() { return pid_ > 0 && !wait(0ms).has_value(); }
+
+std::string HutchdProcess::log_text() const { return read_file_text(log_path_); }
+
+bool HutchdProcess::wait_for_log(const std::string &text, std::chrono::milliseconds timeout) const {
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (log_text().find(text) != std::string::npos) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+}  // namespace hutch::test

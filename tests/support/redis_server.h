@@ -1,0 +1,44 @@
+// The Redis server an integration test talks to. scripts/test starts one server for the whole run and exports
+// HUTCH_TEST_REDIS_URL; without it (a developer running one test binary) each RedisServer starts its own
+// redis-server on a free loopback port, not daemonized, and kills it when it goes away.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace hutch::test {
+
+class RedisServer {
+ public:
+  RedisServer() = default;
+  ~RedisServer();
+  RedisServer(const RedisServer &) = delete;
+  RedisServer &operator=(const RedisServer &) = delete;
+
+  // Uses HUTCH_TEST_REDIS_URL or starts a server, then waits (bounded) until PING answers and FLUSHALLs, so
+  // a test never sees another test's keys.
+  testing::AssertionResult start();
+
+  const std::string &url() const { return url_; }
+  bool self_started() const { return self_started_; }
+
+  // Only for a self-started server: stop() kills it and waits for it to die; restart() starts it again on
+  // the same port (so a running hutchd can reconnect) with an empty data set.
+  testing::AssertionResult stop();
+  testing::AssertionResult restart();
+
+ private:
+  testing::AssertionResult launch();
+  testing::AssertionResult wait_until_answers();
+
+  std::string url_;
+  bool self_started_ = false;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string directory_;  // redis-server's --dir and its log file
+};
+
+}  // namespace hutch::test
