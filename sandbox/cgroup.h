@@ -65,6 +65,11 @@ class CgroupManager {
   // The cgroup for a job on slot `slot` with these limits, ready for the child to join.
   virtual Result<std::unique_ptr<JobCgroup>> open_job(int slot, const std::string &job_name,
                                                       const CgroupLimits &limits) = 0;
+  // Pooled slots only (v1): the slot's own cgroup.procs files, and a process that lives in the slot for
+  // good (the slot's spawner). The resident is spared by kill_all, ignored by is_empty and gets one pid of
+  // its own on top of the job's limit. Empty span: this version has no pooled slots.
+  virtual std::span<const int> slot_procs_fds(int slot) const = 0;
+  virtual void set_resident(int slot, pid_t pid) = 0;
   // Kills and removes everything this supervisor's subtree holds (start-up clean-up and shutdown).
   virtual Status remove_all() = 0;
 };
@@ -79,8 +84,8 @@ Result<uint64_t> read_u64(const std::string &path);
 // "key value" lines (memory.events, memory.oom_control, cpu.stat): the value of `key`, 0 when absent.
 Result<uint64_t> read_keyed_u64(const std::string &path, const std::string &key);
 Result<std::vector<pid_t>> read_pids(const std::string &procs_path);
-// SIGKILLs every pid listed in procs_path; true when the list was already empty.
-Result<bool> kill_listed(const std::string &procs_path);
+// SIGKILLs every pid listed in procs_path but `spared`; true when no other pid was listed.
+Result<bool> kill_listed(const std::string &procs_path, pid_t spared = 0);
 // Removes a cgroup directory and its child cgroups, deepest first (only directories: cgroupfs has no files
 // to unlink). Kills what still runs in them first.
 Status remove_tree(const std::string &path);

@@ -56,11 +56,15 @@ Result<std::vector<pid_t>> read_pids(const std::string &procs_path) {
   return pids;
 }
 
-Result<bool> kill_listed(const std::string &procs_path) {
+Result<bool> kill_listed(const std::string &procs_path, pid_t spared) {
   TRY_ASSIGN(std::vector<pid_t> pids, read_pids(procs_path));
-  // ESRCH means it died meanwhile: that is the goal, not an error.
-  for (pid_t pid : pids) ::kill(pid, SIGKILL);
-  return pids.empty();
+  bool none = true;
+  for (pid_t pid : pids) {
+    if (pid == spared) continue;
+    none = false;
+    ::kill(pid, SIGKILL);  // ESRCH means it died meanwhile: that is the goal, not an error
+  }
+  return none;
 }
 
 Status make_directory(const std::string &path) {

@@ -24,6 +24,7 @@ struct Slot {
   bool limits_known = false;
   uint64_t oom_kills_before = 0;
   bool in_use = false;
+  pid_t resident = 0;  // the slot's spawner: spared by kill_all, not counted by is_empty
 };
 
 class JobCgroupV1;
@@ -42,6 +43,15 @@ class CgroupManagerV1 final : public CgroupManager {
   }
   Result<std::unique_ptr<JobCgroup>> open_job(int slot, const std::string &job_name,
                                               const CgroupLimits &limits) override;
+  std::span<const int> slot_procs_fds(int slot) const override {
+    if (slot < 0 || static_cast<size_t>(slot) >= slots_.size()) return {};
+    return slots_[static_cast<size_t>(slot)].procs_fd_numbers;
+  }
+  void set_resident(int slot, pid_t pid) override {
+    Slot &target = slots_.at(static_cast<size_t>(slot));
+    target.resident = pid;
+    target.limits_known = false;  // pids.max must now leave room for it
+  }
   Status remove_all() override {
     slots_.clear();  // closes the procs fds before the directories go
     for (const auto &[controller, base] : bases_) TRY_STATUS(cgroup_files::remove_tree(base));
@@ -70,10 +80,15 @@ class JobCgroupV1 final : public JobCgroup {
     }
   }
   std::span<const int> procs_fds() const override { return slot_.procs_fd_numbers; }
-  Result<bool> kill_all() override { return cgroup_files::kill_listed(slot_.memory_dir + "/cgroup.procs"); }
+  Result<bool> kill_all() override {
+    return cgroup_files::kill_listed(slot_.memory_dir + "/cgroup.procs", slot_.resident);
+  }
   Result<bool> is_empty() const override {
     TRY_ASSIGN(auto pids, cgroup_files::read_pids(slot_.memory_dir + "/cgroup.procs"));
-    return pids.empty();
+    for (pid_t pid : pids) {
+      if (pid != slot_.resident) return false;
+    }
+    return true;
   }
   Result<CgroupUsage> usage() const override {
     CgroupUsage usage;
@@ -136,7 +151,8 @@ Status CgroupManagerV1::apply_limits(Slot &slot, const CgroupLimits &limits) {
     TRY_STATUS(write_file(slot.cpu_dir + "/cpu.cfs_quota_us", std::to_string(quota)));
   }
   if (!slot.limits_known || slot.applied.pids_max != limits.pids_max) {
-    TRY_STATUS(write_file(slot.pids_dir + "/pids.max", std::to_string(limits.pids_max)));
+    uint32_t resident = slot.resident > 0 ? 1 : 0;
+    TRY_STATUS(write_file(slot.pids_dir + "/pids.max", std::to_string(limits.pids_max + resident)));
   }
   slot.applied = limits;
   slot.limits_known = true;

@@ -103,6 +103,8 @@ class CgroupManagerV2 final : public CgroupManager {
     }
     return job;
   }
+  std::span<const int> slot_procs_fds(int) const override { return {}; }
+  void set_resident(int, pid_t) override {}
   Status remove_all() override { return cgroup_files::remove_tree(base_); }
 
  private:

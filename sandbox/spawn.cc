@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/file_io.h"
+#include "sandbox/spawner_protocol.h"
 
 namespace hutch {
 namespace {
@@ -44,29 +45,67 @@ std::vector<char *> to_c_array(const std::vector<std::string> &strings) {
   return array;
 }
 
-}  // namespace
+// Both ends of every pipe a sandbox gets: the parent keeps the read ends, the child gets the rest.
+struct SandboxPipes {
+  UniqueFd input;
+  Pipe out, err, result, report;
+};
 
-Result<SpawnedSandbox> spawn_sandbox(const SpawnOptions &options) {
+Result<SandboxPipes> make_sandbox_pipes(const std::string &stdin_content) {
+  SandboxPipes pipes;
+  TRY_ASSIGN(pipes.input, make_stdin(stdin_content));
+  TRY_ASSIGN(pipes.out, make_pipe(true));
+  TRY_ASSIGN(pipes.err, make_pipe(true));
+  TRY_ASSIGN(pipes.result, make_pipe(true));
+  TRY_ASSIGN(pipes.report, make_pipe(true));
+  return pipes;
+}
+
+SpawnedSandbox parent_ends(SandboxPipes &pipes) {
+  SpawnedSandbox sandbox;
+  sandbox.stdout_read = std::move(pipes.out.read);
+  sandbox.stderr_read = std::move(pipes.err.read);
+  sandbox.result_read = std::move(pipes.result.read);
+  sandbox.report_read = std::move(pipes.report.read);
+  return sandbox;  // the child ends close with `pipes`, so EOF comes once the child's copies are gone
+}
+
+Status check_limits(const SpawnOptions &options) {
   if (options.target == nullptr) return fail(make_error("spawn: no executable"));
   if (options.cgroup_procs_fds.size() > kMaxCgroupProcsFds) return fail(make_error("spawn: too many cgroup fds"));
   if (options.rlimits.size() > kMaxRlimits) return fail(make_error("spawn: too many rlimits"));
+  return {};
+}
 
-  TRY_ASSIGN(UniqueFd input, make_stdin(options.stdin_content));
-  TRY_ASSIGN(Pipe out, make_pipe(true));
-  TRY_ASSIGN(Pipe err, make_pipe(true));
-  TRY_ASSIGN(Pipe result, make_pipe(true));
-  TRY_ASSIGN(Pipe report, make_pipe(true));
+}  // namespace
+
+Status adopt_spawned_pid(SpawnedSandbox &sandbox, pid_t pid) {
+  sandbox.pid = pid;
+  // The pid cannot be reused before hutchd reaps it (it is hutchd's child), so this pidfd names it.
+  // Raw syscall: glibc 2.36's <sys/pidfd.h> lacks extern "C" and does not link from C++.
+  sandbox.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!sandbox.pidfd) {
+    Error error = errno_error("pidfd_open");
+    ::kill(pid, SIGKILL);
+    return fail(error);
+  }
+  return {};
+}
+
+Result<SpawnedSandbox> spawn_sandbox(const SpawnOptions &options) {
+  TRY_STATUS(check_limits(options));
+  TRY_ASSIGN(SandboxPipes pipes, make_sandbox_pipes(options.stdin_content));
 
   // Everything the child reads lives in this frame until fork has copied it.
   std::vector<char *> argv = to_c_array(options.argv);
   std::vector<char *> envp = to_c_array(options.environment);
   ChildPlan plan;
-  plan.report_fd = report.write.get();
+  plan.report_fd = pipes.report.write.get();
   plan.parent_pid = ::getpid();
-  plan.stdin_fd = input.get();
-  plan.stdout_fd = out.write.get();
-  plan.stderr_fd = err.write.get();
-  plan.result_fd = result.write.get();
+  plan.stdin_fd = pipes.input.get();
+  plan.stdout_fd = pipes.out.write.get();
+  plan.stderr_fd = pipes.err.write.get();
+  plan.result_fd = pipes.result.write.get();
   for (int fd : options.cgroup_procs_fds) plan.cgroup_procs_fds[plan.cgroup_procs_count++] = fd;
   for (const ChildRlimit &limit : options.rlimits) plan.rlimits[plan.rlimit_count++] = limit;
   plan.working_directory = options.working_directory.c_str();
@@ -85,21 +124,38 @@ Result<SpawnedSandbox> spawn_sandbox(const SpawnOptions &options) {
   if (pid < 0) return fail(errno_error("fork"));
   if (pid == 0) child_run(plan);
 
-  SpawnedSandbox sandbox;
-  sandbox.pid = pid;
-  // The pid cannot be reused before we reap it, so this pidfd names our child.
-  // Raw syscall: glibc 2.36's <sys/pidfd.h> lacks extern "C" and does not link from C++.
-  sandbox.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  if (!sandbox.pidfd) {
-    Error error = errno_error("pidfd_open");
-    ::kill(pid, SIGKILL);
-    return fail(error);
-  }
-  sandbox.stdout_read = std::move(out.read);
-  sandbox.stderr_read = std::move(err.read);
-  sandbox.result_read = std::move(result.read);
-  sandbox.report_read = std::move(report.read);
+  SpawnedSandbox sandbox = parent_ends(pipes);
+  TRY_STATUS(adopt_spawned_pid(sandbox, pid));
   return sandbox;
+}
+
+Result<SpawnedSandbox> request_sandbox(int spawner_socket, const SpawnOptions &options) {
+  TRY_STATUS(check_limits(options));
+  TRY_ASSIGN(SandboxPipes pipes, make_sandbox_pipes(options.stdin_content));
+  SpawnRequest request;
+  request.argv = options.argv;
+  request.environment = options.environment;
+  request.exec_path = options.target->path();
+  request.exec_by_fd = options.target->fd() >= 0;
+  for (const ChildRlimit &limit : options.rlimits) {
+    request.rlimits.insert(request.rlimits.end(), {limit.resource, static_cast<int64_t>(limit.limit.rlim_cur),
+                                                   static_cast<int64_t>(limit.limit.rlim_max)});
+  }
+  if (options.identity) {
+    request.change_identity = true;
+    request.uid = options.identity->uid;
+    request.gid = options.identity->gid;
+  }
+  if (options.seccomp_program != nullptr) {
+    request.seccomp_filter.assign(reinterpret_cast<const char *>(options.seccomp_program->filter),
+                                  options.seccomp_program->len * sizeof(sock_filter));
+  }
+  request.working_directory = options.working_directory;
+  std::vector<int> fds = {pipes.input.get(), pipes.out.write.get(), pipes.err.write.get(), pipes.result.write.get(),
+                          pipes.report.write.get()};
+  if (request.exec_by_fd) fds.push_back(options.target->fd());
+  TRY_STATUS(send_spawn_request(spawner_socket, request, fds));
+  return parent_ends(pipes);
 }
 
 Result<std::optional<ChildReport>> read_child_report(int report_fd) {

@@ -44,7 +44,14 @@ struct SpawnedSandbox {
   UniqueFd report_read;  // EOF: exec succeeded; a ChildReport: set-up failed (see read_child_report)
 };
 
+// Forks the sandbox from hutchd itself (cgroup v2 and rlimit modes; the child joins its cgroup).
 Result<SpawnedSandbox> spawn_sandbox(const SpawnOptions &options);
+
+// Asks a slot's spawner (spawner.h) to fork the sandbox inside the slot's cgroup. The pipes are made here
+// and their child ends sent along; the returned sandbox has no pid yet: the spawner's reply brings it,
+// then adopt_spawned_pid() completes it.
+Result<SpawnedSandbox> request_sandbox(int spawner_socket, const SpawnOptions &options);
+Status adopt_spawned_pid(SpawnedSandbox &sandbox, pid_t pid);
 
 // Reads the child's report pipe. nullopt: exec happened (EOF). A report: the stage that failed.
 // EAGAIN when the child has not got that far yet.

@@ -25,13 +25,13 @@ std::string own_directory() {
   return exe.substr(0, exe.rfind('/'));
 }
 
-// The built-ins live in functions/ of the build tree, or beside hutchd once installed.
-std::string default_hutch_fn_path() {
+// Helper programs live beside hutchd once installed, or in their folder of the build tree.
+std::string default_program_path(const std::string &name, const std::string &build_folder) {
   std::string dir = own_directory();
-  for (const std::string &candidate : {dir + "/hutch-fn", dir + "/../functions/hutch-fn"}) {
+  for (const std::string &candidate : {dir + "/" + name, dir + "/../" + build_folder + "/" + name}) {
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
   }
-  return dir + "/hutch-fn";
+  return dir + "/" + name;
 }
 
 Result<long> parse_whole(const std::string &flag, const std::string &text, long min, long max) {
@@ -46,7 +46,7 @@ Result<long> parse_whole(const std::string &flag, const std::string &text, long 
 
 const char *supervisor_usage() {
   return "usage: hutchd [--redis URL] [--concurrency N] [--consumer NAME] [--grace SECONDS]\n"
-         "              [--log-cap BYTES] [--pids N] [--uid-base UID] [--hutch-fn PATH]\n"
+         "              [--log-cap BYTES] [--pids N] [--uid-base UID] [--hutch-fn PATH] [--spawner PATH]\n"
          "              [--function NAME=PATH]... [--verbose]\n"
          "Runs jobs from the Redis stream hutch:jobs in sandboxes. See docs/protocol.md.\n";
 }
@@ -63,6 +63,7 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
   std::string pids = env_or("HUTCH_PIDS", "256");
   std::string uid_base = env_or("HUTCH_UID_BASE", "60000");
   config.hutch_fn_path = env_or("HUTCH_FN", "");
+  config.spawner_path = env_or("HUTCH_SPAWNER", "");
   std::istringstream functions(env_or("HUTCH_FUNCTIONS", ""));
   for (std::string item; std::getline(functions, item, ',');) {
     if (!item.empty()) config.local_functions.push_back(item);
@@ -85,6 +86,7 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
     else if (flag == "--pids") pids = value;
     else if (flag == "--uid-base") uid_base = value;
     else if (flag == "--hutch-fn") config.hutch_fn_path = value;
+    else if (flag == "--spawner") config.spawner_path = value;
     else if (flag == "--function") config.local_functions.push_back(value);
     else return fail(make_error("unknown flag '" + flag + "'\n" + supervisor_usage()));
   }
@@ -104,7 +106,8 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
   if (!cap || *cap < 1024) return fail(make_error("--log-cap: '" + log_cap + "' is not a size of at least 1K, e.g. 10M"));
   config.log_cap_bytes = *cap;
   if (config.consumer.empty()) return fail(make_error("--consumer: the name must not be empty"));
-  if (config.hutch_fn_path.empty()) config.hutch_fn_path = default_hutch_fn_path();
+  if (config.hutch_fn_path.empty()) config.hutch_fn_path = default_program_path("hutch-fn", "functions");
+  if (config.spawner_path.empty()) config.spawner_path = default_program_path("hutch-spawner", "sandbox");
   return config;
 }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "queue/record.h"
@@ -110,6 +111,17 @@ void Execution::start() {
   }
   options.seccomp_program = context_.seccomp;
 
+  if (context_.spawners != nullptr) {
+    auto requested = (*context_.spawners)[static_cast<size_t>(slot_)]->request(
+        options, [this](Result<SpawnReply> reply) { on_spawned(std::move(reply)); });
+    if (!requested) {
+      log_error("job " + job_.id + ": " + requested.error().message);
+      fail_to_start("could not start the sandbox: " + requested.error().message);
+      return;
+    }
+    pending_ = std::move(*requested);
+    return;
+  }
   auto sandbox = spawn_sandbox(options);
   if (!sandbox) {
     log_error("job " + job_.id + ": " + sandbox.error().message);
@@ -146,6 +158,23 @@ void Execution::watch(SpawnedSandbox &sandbox) {
       [this] { maybe_finish(); });
   auto timeout_ms = static_cast<uint64_t>(std::llround(job_.timeout_seconds * 1000));
   timeout_timer_.start(timeout_ms, [this] { on_timeout(); });
+}
+
+void Execution::on_spawned(Result<SpawnReply> reply) {
+  if (!reply) {
+    fail_to_start("could not start the sandbox: the slot's spawner failed: " + reply.error().message);
+    return;
+  }
+  if (reply->pid <= 0) {
+    fail_to_start(std::string("could not start the sandbox: fork: ") + std::strerror(reply->errno_value));
+    return;
+  }
+  if (auto adopted = adopt_spawned_pid(pending_, static_cast<pid_t>(reply->pid)); !adopted) {
+    fail_to_start("could not start the sandbox: " + adopted.error().message);
+    return;
+  }
+  watch(pending_);
+  if (outcome_.stopped_by_shutdown) kill_everything();  // the grace ran out while it was being forked
 }
 
 void Execution::fail_to_start(const std::string &sentence) {

@@ -27,6 +27,7 @@
 #include "supervisor/config.h"
 #include "supervisor/log_shipper.h"
 #include "supervisor/seccomp_audit.h"
+#include "supervisor/slot_spawner.h"
 #include "supervisor/uv_handles.h"
 
 namespace hutch {
@@ -42,6 +43,8 @@ struct ExecutionContext {
   LogShipper *shipper = nullptr;
   SeccompAudit *seccomp_audit = nullptr;
   bool change_identity = false;      // running as root: each slot gets its own uid
+  // cgroup v1: each slot's spawner forks its sandboxes inside the slot's cgroup. Null: hutchd forks.
+  std::vector<std::unique_ptr<SlotSpawner>> *spawners = nullptr;
 };
 
 class Execution {
@@ -64,6 +67,7 @@ class Execution {
  private:
   void fail_to_start(const std::string &sentence);
   void watch(SpawnedSandbox &sandbox);
+  void on_spawned(Result<SpawnReply> reply);
   void on_report_readable();
   void on_process_exit();
   void on_timeout();
@@ -83,6 +87,7 @@ class Execution {
   std::function<void(Execution &)> on_finished_;
 
   std::unique_ptr<JobCgroup> cgroup_;
+  SpawnedSandbox pending_;  // while the slot's spawner forks it
   pid_t pid_ = -1;
   UniqueFd pidfd_;
   UniqueFd report_fd_;

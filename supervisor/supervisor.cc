@@ -63,6 +63,8 @@ Status Supervisor::prepare() {
                 "delegated cgroup (systemd Delegate=yes) for real limits.");
   }
 
+  if (cgroups_ && !cgroups_->slot_procs_fds(0).empty()) TRY_STATUS(start_spawners());
+
   context_.loop = loop_;
   context_.config = &config_;
   context_.cgroups = cgroups_.get();
@@ -71,6 +73,7 @@ Status Supervisor::prepare() {
   context_.shipper = &shipper_;
   context_.seccomp_audit = &seccomp_audit_;
   context_.change_identity = ::geteuid() == 0;
+  if (!spawners_.empty()) context_.spawners = &spawners_;
   if (!context_.change_identity)
     log_warning("identity: hutchd is not root, so functions run as its own uid " + std::to_string(::geteuid()));
   else
@@ -78,6 +81,19 @@ Status Supervisor::prepare() {
   log_info("seccomp: " + std::to_string(seccomp_->instruction_count()) + "-instruction filter; the audit log " +
            (seccomp_audit_.available() ? "names forbidden calls" : "is not readable, so forbidden calls go unnamed"));
   log_info("functions: " + joined(registry_.names()));
+  return {};
+}
+
+Status Supervisor::start_spawners() {
+  auto program = ExecTarget::open(config_.spawner_path);
+  if (!program) return fail(program.error().context("hutch-spawner (--spawner)"));
+  spawner_program_.emplace(std::move(*program));
+  for (int slot = 0; slot < config_.concurrency; ++slot) {
+    auto spawner = std::make_unique<SlotSpawner>(loop_, *spawner_program_, *cgroups_, slot);
+    TRY_STATUS(spawner->start());
+    spawners_.push_back(std::move(spawner));
+  }
+  log_info("spawners: one per slot, inside its cgroup, so no job pays a cgroup v1 migration");
   return {};
 }
 
@@ -103,6 +119,7 @@ void Supervisor::run() {
   });
   reader_.start({.on_ready = [this] { stream_.on_reader_ready(); }, .on_down = {}});
   uv_run(loop_, UV_RUN_DEFAULT);
+  spawners_.clear();  // before the cgroups go: they live in them
   if (cgroups_) {
     auto removed = cgroups_->remove_all();
     if (!removed) log_warning("removing this supervisor's cgroups: " + removed.error().message);
@@ -199,6 +216,7 @@ void Supervisor::maybe_exit() {
           log_error(std::to_string(writer_.outstanding()) + " writes could not reach Redis within " +
                     std::to_string(kFinalWritesDeadlineMs / 1000) + " s and are lost");
         bury_finished();
+        spawners_.clear();  // their socket polls would keep the loop running
         writer_.close([] {});
         reader_.close([] {});
         log_info("stopped");

@@ -19,6 +19,7 @@
 #include "supervisor/execution.h"
 #include "supervisor/log_shipper.h"
 #include "supervisor/seccomp_audit.h"
+#include "supervisor/slot_spawner.h"
 #include "supervisor/slots.h"
 #include "supervisor/uv_handles.h"
 
@@ -31,6 +32,7 @@ class Supervisor {
 
   // Detects limits, compiles the seccomp policy, opens functions. An error here stops hutchd at start.
   Status prepare();
+  Status start_spawners();
   void run();  // connects and reads; returns when the loop has nothing left (after shutdown)
   // First call: drain. A second call: stop waiting for the grace period.
   void request_shutdown(const char *why);
@@ -47,6 +49,8 @@ class Supervisor {
   FunctionRegistry registry_;
   std::map<std::string, ExecTarget> targets_;  // function name -> opened executable
   std::unique_ptr<CgroupManager> cgroups_;
+  std::optional<ExecTarget> spawner_program_;
+  std::vector<std::unique_ptr<SlotSpawner>> spawners_;
   std::optional<SeccompProgram> seccomp_;
   SeccompAudit seccomp_audit_;
   Slots slots_;

@@ -1,0 +1,67 @@
+#include "sandbox/spawner.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "sandbox/child_plan.h"
+#include "sandbox/spawn.h"
+
+namespace hutch {
+
+Result<Spawner> Spawner::start(const ExecTarget &program, std::span<const int> cgroup_procs_fds) {
+  if (cgroup_procs_fds.size() > kMaxCgroupProcsFds) return fail(make_error("spawner: too many cgroup fds"));
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return fail(errno_error("socketpair"));
+  UniqueFd ours(pair[0]), theirs(pair[1]);
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) return fail(errno_error("pipe2"));
+  UniqueFd report_read(report[0]), report_write(report[1]);
+  UniqueFd null_input(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!null_input) return fail(errno_error("open('/dev/null')"));
+
+  char *argv[] = {const_cast<char *>("hutch-spawner"), nullptr};
+  char *envp[] = {nullptr};
+  ChildPlan plan;
+  plan.report_fd = report_write.get();
+  plan.parent_pid = ::getpid();
+  plan.stdin_fd = null_input.get();
+  plan.stdout_fd = STDERR_FILENO;  // its rare complaints belong in hutchd's log
+  plan.stderr_fd = STDERR_FILENO;
+  plan.result_fd = theirs.get();    // fd 3: the socket
+  for (int fd : cgroup_procs_fds) plan.cgroup_procs_fds[plan.cgroup_procs_count++] = fd;
+  plan.exec_fd = program.fd();
+  plan.exec_path = program.path().c_str();
+  plan.argv = argv;
+  plan.envp = envp;
+
+  pid_t pid = ::fork();
+  if (pid < 0) return fail(errno_error("fork"));
+  if (pid == 0) child_run(plan);
+  report_write.reset();
+  theirs.reset();
+
+  Spawner spawner;
+  spawner.pid_ = pid;
+  spawner.socket_ = std::move(ours);
+  // Blocking read of the report: EOF once the spawner has exec'd.
+  int flags = ::fcntl(report_read.get(), F_GETFL);
+  ::fcntl(report_read.get(), F_SETFL, flags & ~O_NONBLOCK);
+  auto outcome = read_child_report(report_read.get());
+  if (!outcome) return fail(outcome.error().context("start hutch-spawner"));
+  if (outcome->has_value()) return fail(make_error(describe_child_report(**outcome, program.path())));
+  return spawner;
+}
+
+Spawner::~Spawner() {
+  if (pid_ <= 0) return;
+  socket_.reset();  // the spawner reads EOF and exits on its own
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+}
+
+}  // namespace hutch

@@ -1,0 +1,55 @@
+// hutchd <-> hutch-spawner, over a SOCK_SEQPACKET socketpair (one message = one request or reply).
+//
+// A request is a msgpack map (SpawnRequest) plus the sandbox's fds as SCM_RIGHTS, in the order of
+// SpawnFd. The reply is a fixed-size SpawnReply. Everything the child needs is in the request, so the
+// spawner keeps no state between jobs.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "common/unique_fd.h"
+
+#define MSGPACK_NO_BOOST 1
+#include <msgpack.hpp>
+
+namespace hutch {
+
+enum SpawnFd : int { kSpawnStdin = 0, kSpawnStdout, kSpawnStderr, kSpawnResult, kSpawnReport, kSpawnExec, kSpawnFdCount };
+
+struct SpawnRequest {
+  std::vector<std::string> argv;
+  std::vector<std::string> environment;
+  std::string exec_path;
+  bool exec_by_fd = false;              // the kSpawnExec fd is present and is an ELF binary
+  std::vector<int64_t> rlimits;         // resource, soft, hard; resource, soft, hard; ...
+  bool change_identity = false;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::string seccomp_filter;           // sock_filter instructions, raw bytes
+  std::string working_directory = "/";
+  MSGPACK_DEFINE_MAP(argv, environment, exec_path, exec_by_fd, rlimits, change_identity, uid, gid, seccomp_filter,
+                     working_directory);
+};
+
+struct SpawnReply {
+  int64_t pid;          // > 0: the sandbox, a child of hutchd (CLONE_PARENT); <= 0: failed
+  int32_t errno_value;  // when failed
+  int32_t reserved;
+};
+
+inline constexpr size_t kMaxSpawnMessageBytes = 128 * 1024;
+
+Status send_spawn_request(int socket, const SpawnRequest &request, std::span<const int> fds);
+// Blocking receive, for the spawner. An empty result with no error: the other end closed.
+Result<std::optional<std::pair<SpawnRequest, std::vector<UniqueFd>>>> receive_spawn_request(int socket);
+Status send_spawn_reply(int socket, const SpawnReply &reply);
+// Non-blocking receive, for hutchd: EAGAIN as an error when nothing is there yet; ECONNRESET at EOF.
+Result<SpawnReply> receive_spawn_reply(int socket);
+
+}  // namespace hutch
