@@ -73,5 +73,31 @@ TEST_F(LifecycleTest, SigtermKillsWhatOutlivesTheGraceAndRecordsIt) {
   EXPECT_EQ(logs.back().fields, (JobFields{{"eof", "error"}}));
 }
 
+// Redis goes away while a job runs and comes back empty (no persistence): hutchd keeps the job, writes its
+// final record once Redis is back, and goes on reading the queue it recreates.
+class RedisRestartTest : public HutchTest {
+ protected:
+  bool own_redis_server() override { return true; }
+};
+
+TEST_F(RedisRestartTest, AJobThatEndsWhileRedisIsDownIsRecordedWhenItIsBack) {
+  std::string id = redis().xadd_job({{"function", "sleep"}, {"input", R"({"seconds":1})"}});
+  redis().wait_for_status(id, {"running"}, 15s);
+  ASSERT_TRUE(redis_server().stop());
+  std::this_thread::sleep_for(2500ms);  // the job ends while Redis is down
+  EXPECT_TRUE(hutchd().running()) << "hutchd keeps running without Redis";
+  ASSERT_TRUE(redis_server().restart());
+
+  // hutchd's reconnect backoff tops out at a few seconds.
+  Fields record = redis().wait_for_final(id, 15s);
+  ASSERT_EQ(record["status"], "succeeded") << "the final record was kept until Redis came back";
+  EXPECT_EQ(record["output"], R"({"slept":1})");
+
+  std::string after = redis().xadd_job({{"function", "hello"}});
+  Fields next = redis().wait_for_final(after, 15s);
+  EXPECT_EQ(next["status"], "succeeded") << "hutchd reads the queue again after Redis came back: "
+                                         << describe_fields(next);
+}
+
 }  // namespace
 }  // namespace hutch::test

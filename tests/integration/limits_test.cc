@@ -1,10 +1,7 @@
 // Limits hold and each way of ending earns its status word and sentence: timeout, memory, seccomp, exit
 // codes, signals, bad output, and processes left behind.
-#include <dirent.h>
-#include <unistd.h>
+#include <signal.h>
 
-#include <algorithm>
-#include <sstream>
 #include <thread>
 
 #include "gmock/gmock.h"
@@ -141,36 +138,6 @@ TEST_F(LimitsTest, OutputOfExactlyOneMebibyteSucceeds) {
   EXPECT_EQ(record["output"].size(), 1u << 20);
 }
 
-// The pids of live (non-zombie) processes running `executable` whose pid, in their innermost pid
-// namespace, is one of `pids`: right whether or not hutchd gives jobs a pid namespace.
-std::vector<int> living_copies_of(const std::string &executable, const std::vector<int> &pids) {
-  std::vector<int> found;
-  DIR *proc = ::opendir("/proc");
-  if (proc == nullptr) return found;
-  while (dirent *entry = ::readdir(proc)) {
-    auto host_pid = parse_unsigned_text(entry->d_name);
-    if (!host_pid) continue;
-    std::string base = std::string("/proc/") + entry->d_name;
-    char target[4096];
-    ssize_t length = ::readlink((base + "/exe").c_str(), target, sizeof target - 1);
-    if (length <= 0 || std::string(target, static_cast<size_t>(length)) != executable) continue;
-    std::istringstream status(read_file_text(base + "/status"));
-    int innermost = static_cast<int>(*host_pid);
-    bool zombie = false;
-    for (std::string line; std::getline(status, line);) {
-      if (line.rfind("State:", 0) == 0) zombie = line.find('Z') != std::string::npos;
-      if (line.rfind("NSpid:", 0) == 0) {
-        std::istringstream numbers(line.substr(6));
-        for (int pid; numbers >> pid;) innermost = pid;
-      }
-    }
-    if (!zombie && std::find(pids.begin(), pids.end(), innermost) != pids.end())
-      found.push_back(static_cast<int>(*host_pid));
-  }
-  ::closedir(proc);
-  return found;
-}
-
 // The children leave the process group and keep the pipes open, then the function exits at once: the job
 // ends with the function, and its children go with it.
 TEST_F(LimitsTest, ChildrenLeftBehindAreGoneWhenTheFunctionEnds) {
@@ -190,10 +157,10 @@ TEST_F(LimitsTest, ChildrenLeftBehindAreGoneWhenTheFunctionEnds) {
   ASSERT_EQ(children.size(), 3u) << "orphans prints one line per child";
 
   auto deadline = std::chrono::steady_clock::now() + 1s;
-  std::vector<int> living = living_copies_of(ORPHANS_PATH, children);
+  std::vector<int> living = living_processes_of(ORPHANS_PATH, children);
   while (!living.empty() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(20ms);
-    living = living_copies_of(ORPHANS_PATH, children);
+    living = living_processes_of(ORPHANS_PATH, children);
   }
   EXPECT_THAT(living, testing::IsEmpty()) << "children of a finished job still run (host pids)";
   for (int pid : living) ::kill(pid, SIGKILL);  // don't leave them to the next test

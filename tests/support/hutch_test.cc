@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <iostream>
 
+using namespace std::chrono_literals;
+
 namespace hutch::test {
 namespace {
 
@@ -26,7 +28,7 @@ void HutchTest::SetUp() {
   // Unique per test and per process: ctest runs each test in its own process against one shared server.
   consumer_ = "test-" + std::to_string(::getpid()) + "-" + std::to_string(next_consumer_number());
   redis_server_ = std::make_unique<RedisServer>();
-  ASSERT_TRUE(redis_server_->start());
+  ASSERT_TRUE(redis_server_->start(own_redis_server()));
   client_ = std::make_unique<RedisClient>(redis_server_->url());
   if (start_hutchd_in_set_up()) {
     ASSERT_TRUE(start_hutchd(hutchd_options()));
@@ -34,12 +36,28 @@ void HutchTest::SetUp() {
 }
 
 void HutchTest::TearDown() {
-  if (hutchd_ && HasFailure()) {
-    std::cerr << "--- hutchd log (" << consumer_ << ") ---\n" << hutchd_->log_text() << "--- end of hutchd log ---\n";
+  if (hutchd_ && hutchd_->running()) {
+    // Every test ends with the shutdown a service manager would do: a hutchd that hangs on SIGTERM or dies
+    // from it fails the test that left it running. The bound allows the grace period plus time to flush
+    // the last writes.
+    auto grace = std::chrono::duration<double>(hutchd_->options().grace_seconds.value_or(30));
+    auto bound = std::chrono::duration_cast<std::chrono::milliseconds>(grace) + 15s;
+    std::optional<int> status = hutchd_->stop(SIGTERM, bound);
+    EXPECT_TRUE(status.has_value()) << "hutchd did not exit within " << bound.count()
+                                    << " ms of SIGTERM at the end of the test";
+    if (status) {
+      EXPECT_EQ(describe_wait_status(*status), "exit code 0") << "hutchd's exit on SIGTERM";
+    }
   }
+  print_hutchd_log_if_failed();
   hutchd_.reset();
   client_.reset();
   redis_server_.reset();
+}
+
+void HutchTest::print_hutchd_log_if_failed() {
+  if (hutchd_ && HasFailure())
+    std::cerr << "--- hutchd log (" << consumer_ << ") ---\n" << hutchd_->log_text() << "--- end of hutchd log ---\n";
 }
 
 HutchdOptions HutchTest::hutchd_options() {
@@ -61,8 +79,7 @@ HutchdOptions HutchTest::hutchd_options() {
 }
 
 testing::AssertionResult HutchTest::start_hutchd(HutchdOptions options) {
-  if (hutchd_ && HasFailure())
-    std::cerr << "--- hutchd log (" << consumer_ << ") ---\n" << hutchd_->log_text() << "--- end of hutchd log ---\n";
+  print_hutchd_log_if_failed();
   hutchd_.reset();
   hutchd_ = std::make_unique<HutchdProcess>(std::move(options));
   return hutchd_->start();

@@ -23,12 +23,16 @@ bool running_in_ci();
 class HutchTest : public testing::Test {
  protected:
   void SetUp() override;
-  void TearDown() override;  // prints hutchd's log when the test failed, then stops hutchd
+  // Stops hutchd with SIGTERM and expects it to exit 0 (docs/protocol.md, "Supervisor"); prints its log when
+  // the test failed.
+  void TearDown() override;
 
   // Defaults: concurrency 2, grace 5 s, a consumer name unique to this test, the hostile programs as local
   // functions.
   virtual HutchdOptions hutchd_options();
   virtual bool start_hutchd_in_set_up() { return true; }
+  // A test that stops and restarts Redis gets a server of its own, never the shared one.
+  virtual bool own_redis_server() { return false; }
 
   // Starts (another) hutchd with `options`, replacing the current one; fails the test when it never gets ready.
   testing::AssertionResult start_hutchd(HutchdOptions options);
@@ -43,6 +47,8 @@ class HutchTest : public testing::Test {
   Fields run_job(const JobFields &fields, std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
  private:
+  void print_hutchd_log_if_failed();
+
   std::unique_ptr<RedisServer> redis_server_;
   std::unique_ptr<RedisClient> client_;
   std::unique_ptr<HutchdProcess> hutchd_;

@@ -1,5 +1,6 @@
 #include "tests/support/process.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -210,6 +212,34 @@ std::string read_file_text(const std::string &path) {
   std::ostringstream text;
   text << file.rdbuf();
   return text.str();
+}
+
+std::vector<int> living_processes_of(const std::string &executable, const std::vector<int> &pids) {
+  std::vector<int> found;
+  DIR *proc = ::opendir("/proc");
+  if (proc == nullptr) return found;
+  while (dirent *entry = ::readdir(proc)) {
+    int host_pid = std::atoi(entry->d_name);
+    if (host_pid <= 0) continue;
+    std::string base = std::string("/proc/") + entry->d_name;
+    char target[4096];
+    ssize_t length = ::readlink((base + "/exe").c_str(), target, sizeof target - 1);
+    if (length <= 0 || std::string(target, static_cast<size_t>(length)) != executable) continue;
+    std::istringstream status(read_file_text(base + "/status"));
+    int innermost = host_pid;
+    bool zombie = false;
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("State:", 0) == 0) zombie = line.find('Z') != std::string::npos;
+      if (line.rfind("NSpid:", 0) == 0) {
+        std::istringstream numbers(line.substr(6));
+        for (int pid; numbers >> pid;) innermost = pid;
+      }
+    }
+    if (!zombie && std::find(pids.begin(), pids.end(), innermost) != pids.end())
+      found.push_back(host_pid);
+  }
+  ::closedir(proc);
+  return found;
 }
 
 }  // namespace hutch::test

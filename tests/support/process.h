@@ -55,4 +55,9 @@ CommandResult run_command(const std::vector<std::string> &argv, std::chrono::mil
 
 std::string read_file_text(const std::string &path);
 
+// Host pids of the live (non-zombie) processes running `executable` whose pid in their innermost pid
+// namespace is one of `pids`: what a function printed as its children's pids, found whether or not hutchd
+// gives jobs a pid namespace.
+std::vector<int> living_processes_of(const std::string &executable, const std::vector<int> &pids);
+
 }  // namespace hutch::test

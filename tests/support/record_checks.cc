@@ -1,12 +1,9 @@
 #include "tests/support/record_checks.h"
 
-#include <signal.h>
-
 #include <charconv>
 #include <ctime>
 #include <regex>
 
-#include "tests/support/process.h"
 
 namespace hutch::test {
 
@@ -50,19 +47,6 @@ std::optional<uint64_t> parse_unsigned_text(const std::string &text) {
 std::string field_or_empty(const Fields &record, const std::string &field) {
   auto found = record.find(field);
   return found == record.end() ? "" : found->second;
-}
-
-std::vector<int> living_processes(const std::vector<int> &pids) {
-  std::vector<int> living;
-  for (int pid : pids) {
-    if (pid <= 0 || ::kill(pid, 0) != 0) continue;  // ESRCH: gone
-    // A zombie still answers kill(pid, 0); it is dead, only not yet reaped by whoever inherited it.
-    std::string stat = read_file_text("/proc/" + std::to_string(pid) + "/stat");
-    auto close = stat.rfind(')');
-    if (stat.empty() || (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z')) continue;
-    living.push_back(pid);
-  }
-  return living;
 }
 
 std::vector<std::string> execution_ids_in(const std::string &text) {

@@ -24,9 +24,6 @@ std::optional<uint64_t> parse_unsigned_text(const std::string &text);
 // The value of `field` in `record`, or "" when absent.
 std::string field_or_empty(const Fields &record, const std::string &field);
 
-// The pids of a process tree still alive (not zombies) among `pids`.
-std::vector<int> living_processes(const std::vector<int> &pids);
-
 // Every execution id in `text` ("1700000000000-0").
 std::vector<std::string> execution_ids_in(const std::string &text);
 

@@ -163,27 +163,34 @@ void RedisClient::connect() {
 }
 
 Reply RedisClient::command(const std::vector<std::string> &args) {
-  if (context_->err) {
-    // The last command broke this connection (the server went away, perhaps on purpose): start afresh.
-    std::string error;
-    redisContext *fresh = open_context(url_, &error);
-    if (fresh == nullptr) return error_reply("reconnect: " + error);
-    redisFree(context_);
-    context_ = fresh;
-  }
   std::vector<const char *> argv;
   std::vector<size_t> lengths;
   for (const auto &arg : args) {
     argv.push_back(arg.data());
     lengths.push_back(arg.size());
   }
-  auto *raw = static_cast<redisReply *>(
-      redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data()));
-  // A sync hiredis context is unusable after an I/O error; the next command reconnects (see above).
-  if (raw == nullptr) return error_reply(std::string("I/O error: ") + context_->errstr);
-  Reply reply = convert(raw);
-  freeReplyObject(raw);
-  return reply;
+  // A sync hiredis context is unusable after an I/O error, and a connection to a server that was restarted
+  // fails on its first use: reconnect and try once more. Tests restart Redis only between commands, so a
+  // command that failed this way never reached the server.
+  std::string last_error;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (context_->err) {
+      std::string error;
+      redisContext *fresh = open_context(url_, &error);
+      if (fresh == nullptr) return error_reply("reconnect: " + error);
+      redisFree(context_);
+      context_ = fresh;
+    }
+    auto *raw = static_cast<redisReply *>(
+        redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data()));
+    if (raw != nullptr) {
+      Reply reply = convert(raw);
+      freeReplyObject(raw);
+      return reply;
+    }
+    last_error = context_->errstr;
+  }
+  return error_reply("I/O error: " + last_error);
 }
 
 Fields RedisClient::hgetall(const std::string &key) {

@@ -49,8 +49,8 @@ RedisServer::~RedisServer() {
   if (!directory_.empty()) std::filesystem::remove_all(directory_, ignored);
 }
 
-testing::AssertionResult RedisServer::start() {
-  if (const char *shared = std::getenv("HUTCH_TEST_REDIS_URL"); shared != nullptr && *shared != '\0') {
+testing::AssertionResult RedisServer::start(bool own) {
+  if (const char *shared = std::getenv("HUTCH_TEST_REDIS_URL"); !own && shared != nullptr && *shared != '\0') {
     url_ = shared;
     self_started_ = false;
   } else {

@@ -19,8 +19,8 @@ class RedisServer {
   RedisServer &operator=(const RedisServer &) = delete;
 
   // Uses HUTCH_TEST_REDIS_URL or starts a server, then waits (bounded) until PING answers and FLUSHALLs, so
-  // a test never sees another test's keys.
-  testing::AssertionResult start();
+  // a test never sees another test's keys. `own`: always start one, for a test that stops and restarts it.
+  testing::AssertionResult start(bool own = false);
 
   const std::string &url() const { return url_; }
   bool self_started() const { return self_started_; }
