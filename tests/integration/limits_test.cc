@@ -2,6 +2,7 @@
 // codes, signals, bad output, and processes left behind.
 #include <signal.h>
 
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "gmock/gmock.h"
@@ -164,6 +165,29 @@ TEST_F(LimitsTest, ChildrenLeftBehindAreGoneWhenTheFunctionEnds) {
   }
   EXPECT_THAT(living, testing::IsEmpty()) << "children of a finished job still run (host pids)";
   for (int pid : living) ::kill(pid, SIGKILL);  // don't leave them to the next test
+}
+
+// Two busy threads for 2 s under a quota of half a core get about 1 s of CPU, not 4.
+TEST_F(LimitsTest, CpuQuotaHoldsAcrossThreads) {
+  HUTCH_REQUIRE_ROOT();
+  Fields record = run_job({{"function", "spinner"}, {"input", R"({"threads":2,"seconds":2})"}, {"cpu", "0.5"}});
+  EXPECT_EQ(record["status"], "succeeded") << record["error"];
+  EXPECT_EQ(parse_decimal_text(record["cpu_limit"]), 0.5);
+  auto cpu_time = parse_decimal_text(record["cpu_time"]);
+  ASSERT_TRUE(cpu_time) << describe_fields(record);
+  EXPECT_GE(*cpu_time, 0.5) << "it did get its half core";
+  EXPECT_LE(*cpu_time, 1.25) << "and no more";
+}
+
+// The pids limit (hutchd --pids, 256 by default) stops a fork bomb with EAGAIN; the job still ends on time.
+TEST_F(LimitsTest, ForkBombHitsThePidsLimit) {
+  HUTCH_REQUIRE_ROOT();
+  Fields record = run_job({{"function", "fork_bomb"}, {"input", R"({"max_forks":3000,"seconds":3})"}});
+  EXPECT_EQ(record["status"], "succeeded") << record["error"];
+  nlohmann::json output = nlohmann::json::parse(record["output"], nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(output.is_object()) << describe_fields(record);
+  EXPECT_LT(output.value("forks", 0), 256) << output.dump();
+  EXPECT_GT(output.value("eagain", 0), 0) << output.dump();
 }
 
 }  // namespace
