@@ -3,8 +3,27 @@
 #include <hiredis/adapters/libuv.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace hutch {
+namespace {
+
+constexpr uint64_t kConnectTimeoutMs = 1000;
+
+uv_timer_t *new_timer(uv_loop_t *loop, void *owner) {
+  auto *timer = new uv_timer_t;
+  uv_timer_init(loop, timer);
+  timer->data = owner;
+  return timer;
+}
+
+void close_timer(uv_timer_t *timer) {
+  timer->data = nullptr;
+  uv_timer_stop(timer);
+  uv_close(reinterpret_cast<uv_handle_t *>(timer), [](uv_handle_t *handle) { delete reinterpret_cast<uv_timer_t *>(handle); });
+}
+
+}  // namespace
 
 struct RedisConnection::Batch {
   std::vector<Command> commands;
@@ -16,15 +35,13 @@ struct RedisConnection::Batch {
 
 RedisConnection::RedisConnection(uv_loop_t *loop, RedisAddress address, std::string client_name)
     : loop_(loop), address_(std::move(address)), client_name_(std::move(client_name)) {
-  reconnect_timer_ = new uv_timer_t;
-  uv_timer_init(loop_, reconnect_timer_);
-  reconnect_timer_->data = this;
+  reconnect_timer_ = new_timer(loop_, this);
+  connect_timer_ = new_timer(loop_, this);
 }
 
 RedisConnection::~RedisConnection() {
-  reconnect_timer_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t *>(reconnect_timer_),
-           [](uv_handle_t *handle) { delete reinterpret_cast<uv_timer_t *>(handle); });
+  close_timer(reconnect_timer_);
+  close_timer(connect_timer_);
   if (context_ != nullptr) {
     context_->data = nullptr;  // callbacks from the free below must not reach a dead object
     redisAsyncFree(context_);
@@ -59,6 +76,25 @@ void RedisConnection::connect() {
   if (address_.database != 0) send({"SELECT", std::to_string(address_.database)}, {}, false);
   send({"CLIENT", "SETNAME", client_name_}, {}, false);
   flush_unsent();
+  uv_timer_start(
+      connect_timer_,
+      [](uv_timer_t *timer) {
+        auto *self = static_cast<RedisConnection *>(timer->data);
+        if (self != nullptr && self->state_ == State::kConnecting) self->abandon_connect();
+      },
+      kConnectTimeoutMs, 0);
+}
+
+void RedisConnection::abandon_connect() {
+  redisAsyncContext *context = std::exchange(context_, nullptr);
+  std::string why = context->err ? context->errstr : "no answer within " + std::to_string(kConnectTimeoutMs) + " ms";
+  // Frees the context: its pending batches come back with no reply and are requeued in order; no
+  // disconnect callback runs for a context that never connected.
+  redisAsyncFree(context);
+  state_ = State::kDisconnected;
+  if (!said_down_ && events_.on_down) events_.on_down(why);
+  said_down_ = true;
+  schedule_reconnect();
 }
 
 void RedisConnection::schedule_reconnect() {
@@ -76,6 +112,7 @@ void RedisConnection::schedule_reconnect() {
 void RedisConnection::handle_connect(const redisAsyncContext *context, int status) {
   auto *self = static_cast<RedisConnection *>(context->data);
   if (self == nullptr) return;
+  uv_timer_stop(self->connect_timer_);
   if (status != REDIS_OK) {
     // hiredis frees the context after this callback; the failed batches have been requeued by then.
     std::string why = context->errstr;
@@ -186,6 +223,7 @@ void RedisConnection::finish_batch(Batch *batch, const redisReply *last_reply) {
 void RedisConnection::close(std::function<void()> on_closed) {
   on_closed_ = std::move(on_closed);
   uv_timer_stop(reconnect_timer_);
+  uv_timer_stop(connect_timer_);
   if (context_ == nullptr) {
     state_ = State::kClosed;
     if (on_closed_) on_closed_();

@@ -54,6 +54,7 @@ class RedisConnection {
   struct Slot;
 
   void connect();
+  void abandon_connect();
   void schedule_reconnect();
   void transmit(std::unique_ptr<Batch> batch);
   void flush_unsent();
@@ -71,6 +72,9 @@ class RedisConnection {
   State state_ = State::kDisconnected;
   redisAsyncContext *context_ = nullptr;
   uv_timer_t *reconnect_timer_ = nullptr;  // freed in its close callback, as libuv requires
+  // hiredis 0.14's libuv adapter drops poll errors, so a refused TCP connect never calls back: an attempt
+  // that has not connected within kConnectTimeoutMs is abandoned and retried.
+  uv_timer_t *connect_timer_ = nullptr;
   uint64_t backoff_ms_ = 100;
   bool said_down_ = false;
   size_t in_flight_ = 0;
