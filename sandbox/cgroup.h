@@ -84,6 +84,12 @@ Result<uint64_t> read_u64(const std::string &path);
 // "key value" lines (memory.events, memory.oom_control, cpu.stat): the value of `key`, 0 when absent.
 Result<uint64_t> read_keyed_u64(const std::string &path, const std::string &key);
 Result<std::vector<pid_t>> read_pids(const std::string &procs_path);
+// The same on a file kept open (pread/pwrite at offset 0: cgroupfs regenerates the content each time), for
+// the counters a pooled slot reads on every job. `what` names the file in errors.
+Result<std::string> read_open_file(int fd, const std::string &what);
+Status write_open_file(int fd, const std::string &content, const std::string &what);
+std::vector<pid_t> parse_pids(const std::string &text);
+Result<uint64_t> parse_keyed_u64(const std::string &text, const std::string &key, const std::string &what);
 // SIGKILLs every pid listed in procs_path but `spared`; true when no other pid was listed.
 Result<bool> kill_listed(const std::string &procs_path, pid_t spared = 0);
 // Removes a cgroup directory and its child cgroups, deepest first (only directories: cgroupfs has no files

@@ -33,6 +33,10 @@ Result<uint64_t> read_u64(const std::string &path) {
 
 Result<uint64_t> read_keyed_u64(const std::string &path, const std::string &key) {
   TRY_ASSIGN(std::string text, read_file(path, 64 * 1024));
+  return parse_keyed_u64(text, key, path);
+}
+
+Result<uint64_t> parse_keyed_u64(const std::string &text, const std::string &key, const std::string &path) {
   std::istringstream lines(text);
   std::string line;
   while (std::getline(lines, line)) {
@@ -44,6 +48,31 @@ Result<uint64_t> read_keyed_u64(const std::string &path, const std::string &key)
 
 Result<std::vector<pid_t>> read_pids(const std::string &procs_path) {
   TRY_ASSIGN(std::string text, read_file(procs_path, 16 << 20));
+  return parse_pids(text);
+}
+
+Result<std::string> read_open_file(int fd, const std::string &what) {
+  std::string content;
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = ::pread(fd, buffer, sizeof buffer, static_cast<off_t>(content.size()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(errno_error("read('" + what + "')"));
+    content.append(buffer, static_cast<size_t>(n));
+    if (static_cast<size_t>(n) < sizeof buffer) return content;  // short read: that was all of it
+  }
+}
+
+Status write_open_file(int fd, const std::string &content, const std::string &what) {
+  for (;;) {
+    ssize_t n = ::pwrite(fd, content.data(), content.size(), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(errno_error("write('" + what + "')"));
+    return {};
+  }
+}
+
+std::vector<pid_t> parse_pids(const std::string &text) {
   std::vector<pid_t> pids;
   const char *cursor = text.data();
   const char *end = text.data() + text.size();

@@ -3,6 +3,9 @@
 // resets the peak and CPU counters. A fresh cgroup per job would cost ~5 mkdir/rmdir pairs per job.
 #include <fcntl.h>
 
+#include <signal.h>
+
+#include <charconv>
 #include <cmath>
 #include <map>
 
@@ -23,6 +26,9 @@ struct Slot {
   CgroupLimits applied{};                                // what the files hold now
   bool limits_known = false;
   uint64_t oom_kills_before = 0;
+  // Counter files read or reset on every job, kept open (pread/pwrite) rather than opened per job.
+  // Not cgroup.procs: v1 caches its pid list per open file (cgroup_pidlist), so a kept fd reads stale pids.
+  UniqueFd max_usage, oom_control, cpuacct_usage;
   bool in_use = false;
   pid_t resident = 0;  // the slot's spawner: spared by kill_all, not counted by is_empty
 };
@@ -81,10 +87,17 @@ class JobCgroupV1 final : public JobCgroup {
   }
   std::span<const int> procs_fds() const override { return slot_.procs_fd_numbers; }
   Result<bool> kill_all() override {
-    return cgroup_files::kill_listed(slot_.memory_dir + "/cgroup.procs", slot_.resident);
+    TRY_ASSIGN(std::vector<pid_t> pids, listed_pids());
+    bool none = true;
+    for (pid_t pid : pids) {
+      if (pid == slot_.resident) continue;
+      none = false;
+      ::kill(pid, SIGKILL);  // ESRCH: it died meanwhile, which is the goal
+    }
+    return none;
   }
   Result<bool> is_empty() const override {
-    TRY_ASSIGN(auto pids, cgroup_files::read_pids(slot_.memory_dir + "/cgroup.procs"));
+    TRY_ASSIGN(std::vector<pid_t> pids, listed_pids());
     for (pid_t pid : pids) {
       if (pid != slot_.resident) return false;
     }
@@ -92,13 +105,24 @@ class JobCgroupV1 final : public JobCgroup {
   }
   Result<CgroupUsage> usage() const override {
     CgroupUsage usage;
-    TRY_ASSIGN(usage.memory_peak_bytes, cgroup_files::read_u64(slot_.memory_dir + "/memory.max_usage_in_bytes"));
-    TRY_ASSIGN(uint64_t oom_kills, cgroup_files::read_keyed_u64(slot_.memory_dir + "/memory.oom_control", "oom_kill"));
+    TRY_ASSIGN(usage.memory_peak_bytes, read_counter(slot_.max_usage, "memory.max_usage_in_bytes"));
+    TRY_ASSIGN(std::string oom, cgroup_files::read_open_file(slot_.oom_control.get(), "memory.oom_control"));
+    TRY_ASSIGN(uint64_t oom_kills, cgroup_files::parse_keyed_u64(oom, "oom_kill", "memory.oom_control"));
     usage.oom_kills = oom_kills - slot_.oom_kills_before;
-    if (!slot_.cpuacct_dir.empty()) {
-      TRY_ASSIGN(usage.cpu_time_ns, cgroup_files::read_u64(slot_.cpuacct_dir + "/cpuacct.usage"));
+    if (slot_.cpuacct_usage) {
+      TRY_ASSIGN(usage.cpu_time_ns, read_counter(slot_.cpuacct_usage, "cpuacct.usage"));
     }
     return usage;
+  }
+  Result<std::vector<pid_t>> listed_pids() const {
+    return cgroup_files::read_pids(slot_.memory_dir + "/cgroup.procs");
+  }
+  static Result<uint64_t> read_counter(const UniqueFd &fd, const std::string &what) {
+    TRY_ASSIGN(std::string text, cgroup_files::read_open_file(fd.get(), what));
+    uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc()) return fail(make_error("'" + what + "' holds '" + text + "', not a number"));
+    return value;
   }
   Status release() override {
     TRY_ASSIGN(bool empty, is_empty());
@@ -110,6 +134,12 @@ class JobCgroupV1 final : public JobCgroup {
  private:
   Slot &slot_;
 };
+
+Status open_counter(UniqueFd &fd, const std::string &path, int mode) {
+  fd.reset(::open(path.c_str(), mode | O_CLOEXEC));
+  if (!fd) return fail(errno_error("open('" + path + "')"));
+  return {};
+}
 
 Status CgroupManagerV1::create_slots() {
   for (const auto &[controller, base] : bases_) {
@@ -128,6 +158,11 @@ Status CgroupManagerV1::create_slots() {
       if (controller == "cpu") slot.cpu_dir = dir;
       if (controller == "pids") slot.pids_dir = dir;
       if (controller == "cpuacct") slot.cpuacct_dir = dir;
+      if (controller == "memory") {
+        TRY_STATUS(open_counter(slot.max_usage, dir + "/memory.max_usage_in_bytes", O_RDWR));
+        TRY_STATUS(open_counter(slot.oom_control, dir + "/memory.oom_control", O_RDONLY));
+      }
+      if (controller == "cpuacct") TRY_STATUS(open_counter(slot.cpuacct_usage, dir + "/cpuacct.usage", O_RDWR));
       if (opened[dir]) continue;
       opened[dir] = true;
       UniqueFd procs(::open((dir + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
@@ -168,9 +203,10 @@ Result<std::unique_ptr<JobCgroup>> CgroupManagerV1::open_job(int slot_index, con
   auto applied = apply_limits(slot, limits);
   if (!applied) return fail(applied.error().context("cgroup v1"));
   // Per-job counters: the peak and CPU time restart from now; oom kills are counted from a baseline.
-  TRY_STATUS(write_file(slot.memory_dir + "/memory.max_usage_in_bytes", "0"));
-  if (!slot.cpuacct_dir.empty()) TRY_STATUS(write_file(slot.cpuacct_dir + "/cpuacct.usage", "0"));
-  TRY_ASSIGN(slot.oom_kills_before, cgroup_files::read_keyed_u64(slot.memory_dir + "/memory.oom_control", "oom_kill"));
+  TRY_STATUS(cgroup_files::write_open_file(slot.max_usage.get(), "0", "memory.max_usage_in_bytes"));
+  if (slot.cpuacct_usage) TRY_STATUS(cgroup_files::write_open_file(slot.cpuacct_usage.get(), "0", "cpuacct.usage"));
+  TRY_ASSIGN(std::string oom, cgroup_files::read_open_file(slot.oom_control.get(), "memory.oom_control"));
+  TRY_ASSIGN(slot.oom_kills_before, cgroup_files::parse_keyed_u64(oom, "oom_kill", "memory.oom_control"));
   slot.in_use = true;
   return std::make_unique<JobCgroupV1>(slot);
 }

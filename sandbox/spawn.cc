@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -48,7 +49,8 @@ std::vector<char *> to_c_array(const std::vector<std::string> &strings) {
 // Both ends of every pipe a sandbox gets: the parent keeps the read ends, the child gets the rest.
 struct SandboxPipes {
   UniqueFd input;
-  Pipe out, err, result, report;
+  UniqueFd result;  // fd 3: a memory file, read once the job is over
+  Pipe out, err, report;
 };
 
 Result<SandboxPipes> make_sandbox_pipes(const std::string &stdin_content) {
@@ -56,7 +58,8 @@ Result<SandboxPipes> make_sandbox_pipes(const std::string &stdin_content) {
   TRY_ASSIGN(pipes.input, make_stdin(stdin_content));
   TRY_ASSIGN(pipes.out, make_pipe(true));
   TRY_ASSIGN(pipes.err, make_pipe(true));
-  TRY_ASSIGN(pipes.result, make_pipe(true));
+  pipes.result.reset(::memfd_create("hutch-result", MFD_CLOEXEC));
+  if (!pipes.result) return fail(errno_error("memfd_create(result)"));
   TRY_ASSIGN(pipes.report, make_pipe(true));
   return pipes;
 }
@@ -65,7 +68,8 @@ SpawnedSandbox parent_ends(SandboxPipes &pipes) {
   SpawnedSandbox sandbox;
   sandbox.stdout_read = std::move(pipes.out.read);
   sandbox.stderr_read = std::move(pipes.err.read);
-  sandbox.result_read = std::move(pipes.result.read);
+  // The child gets its own description of the same file (dup2), so its writes land where we read.
+  sandbox.result_file.reset(::fcntl(pipes.result.get(), F_DUPFD_CLOEXEC, 0));
   sandbox.report_read = std::move(pipes.report.read);
   return sandbox;  // the child ends close with `pipes`, so EOF comes once the child's copies are gone
 }
@@ -105,7 +109,7 @@ Result<SpawnedSandbox> spawn_sandbox(const SpawnOptions &options) {
   plan.stdin_fd = pipes.input.get();
   plan.stdout_fd = pipes.out.write.get();
   plan.stderr_fd = pipes.err.write.get();
-  plan.result_fd = pipes.result.write.get();
+  plan.result_fd = pipes.result.get();
   for (int fd : options.cgroup_procs_fds) plan.cgroup_procs_fds[plan.cgroup_procs_count++] = fd;
   for (const ChildRlimit &limit : options.rlimits) plan.rlimits[plan.rlimit_count++] = limit;
   plan.working_directory = options.working_directory.c_str();
@@ -151,11 +155,28 @@ Result<SpawnedSandbox> request_sandbox(int spawner_socket, const SpawnOptions &o
                                   options.seccomp_program->len * sizeof(sock_filter));
   }
   request.working_directory = options.working_directory;
-  std::vector<int> fds = {pipes.input.get(), pipes.out.write.get(), pipes.err.write.get(), pipes.result.write.get(),
+  std::vector<int> fds = {pipes.input.get(), pipes.out.write.get(), pipes.err.write.get(), pipes.result.get(),
                           pipes.report.write.get()};
   if (request.exec_by_fd) fds.push_back(options.target->fd());
   TRY_STATUS(send_spawn_request(spawner_socket, request, fds));
   return parent_ends(pipes);
+}
+
+Result<std::optional<std::string>> read_result_file(int fd, size_t max_bytes) {
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) return fail(errno_error("fstat(result)"));
+  if (static_cast<uint64_t>(info.st_size) > max_bytes) return std::optional<std::string>{};
+  std::string content(static_cast<size_t>(info.st_size), '\0');
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::pread(fd, content.data() + done, content.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(errno_error("read(result)"));
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  content.resize(done);
+  return std::optional<std::string>{std::move(content)};
 }
 
 Result<std::optional<ChildReport>> read_child_report(int report_fd) {

@@ -40,9 +40,16 @@ struct SpawnedSandbox {
   UniqueFd pidfd;
   UniqueFd stdout_read;
   UniqueFd stderr_read;
-  UniqueFd result_read;
-  UniqueFd report_read;  // EOF: exec succeeded; a ChildReport: set-up failed (see read_child_report)
+  // fd 3 of the function is a memfd, not a pipe: the function never blocks on it however much it writes
+  // (its pages count against the job's memory), and the supervisor reads it once, after the job.
+  UniqueFd result_file;
+  // The child's copy closes at exec, so once the child has exited this holds EOF (exec succeeded) or a
+  // ChildReport (set-up failed): read it then, no need to watch it.
+  UniqueFd report_read;
 };
+
+// Reads the result file: its bytes, or nullopt when it holds more than `max_bytes`.
+Result<std::optional<std::string>> read_result_file(int fd, size_t max_bytes);
 
 // Forks the sandbox from hutchd itself (cgroup v2 and rlimit modes; the child joins its cgroup).
 Result<SpawnedSandbox> spawn_sandbox(const SpawnOptions &options);

@@ -135,26 +135,13 @@ void Execution::watch(SpawnedSandbox &sandbox) {
   pid_ = sandbox.pid;
   pidfd_ = std::move(sandbox.pidfd);
   report_fd_ = std::move(sandbox.report_read);
+  result_file_ = std::move(sandbox.result_file);
   exit_watch_ = std::make_unique<UvPoll>(context_.loop, pidfd_.get(), [this] { on_process_exit(); });
-  report_watch_ = std::make_unique<UvPoll>(context_.loop, report_fd_.get(), [this] { on_report_readable(); });
   stdout_reader_ = std::make_unique<UvPipeReader>(
       context_.loop, std::move(sandbox.stdout_read), [this](std::string_view bytes) { on_output(false, bytes); },
       [this] { maybe_finish(); });
   stderr_reader_ = std::make_unique<UvPipeReader>(
       context_.loop, std::move(sandbox.stderr_read), [this](std::string_view bytes) { on_output(true, bytes); },
-      [this] { maybe_finish(); });
-  result_reader_ = std::make_unique<UvPipeReader>(
-      context_.loop, std::move(sandbox.result_read),
-      [this](std::string_view bytes) {
-        // Past the cap the pipe is still drained, so the function never blocks on a full pipe.
-        if (result_too_large_) return;
-        if (result_.size() + bytes.size() > kMaxOutputBytes) {
-          result_too_large_ = true;
-          result_.clear();
-          return;
-        }
-        result_.append(bytes);
-      },
       [this] { maybe_finish(); });
   auto timeout_ms = static_cast<uint64_t>(std::llround(job_.timeout_seconds * 1000));
   timeout_timer_.start(timeout_ms, [this] { on_timeout(); });
@@ -179,21 +166,17 @@ void Execution::on_spawned(Result<SpawnReply> reply) {
 
 void Execution::fail_to_start(const std::string &sentence) {
   outcome_.setup_error = sentence;
-  exited_ = report_done_ = cgroup_empty_ = true;
+  exited_ = cgroup_empty_ = true;
   finish();
 }
 
-void Execution::on_report_readable() {
+void Execution::read_report() {
   auto report = read_child_report(report_fd_.get());
-  if (!report && report.error().errno_value == EAGAIN) return;
-  report_watch_->stop();
-  report_done_ = true;
   if (!report) {
     log_warning("job " + job_.id + ": " + report.error().message);
   } else if (report->has_value()) {
     outcome_.setup_error = describe_child_report(**report, target_.path());
   }
-  maybe_finish();
 }
 
 void Execution::on_process_exit() {
@@ -209,6 +192,7 @@ void Execution::on_process_exit() {
     wait_status_ = status;
   }
   timeout_timer_.stop();
+  read_report();
   // The function's first process is gone; anything it left behind dies with it.
   sweep_leftovers();
 }
@@ -267,8 +251,8 @@ void Execution::on_output(bool is_stderr, std::string_view bytes) {
 }
 
 void Execution::maybe_finish() {
-  if (finished_ || !exited_ || !report_done_ || !cgroup_empty_) return;
-  if (!stdout_reader_->at_eof() || !stderr_reader_->at_eof() || !result_reader_->at_eof()) {
+  if (finished_ || !exited_ || !cgroup_empty_) return;
+  if (!stdout_reader_->at_eof() || !stderr_reader_->at_eof()) {
     // Pipes close once every holder is dead; the sweep killed them all, so EOF is on its way.
     return;
   }
@@ -277,10 +261,12 @@ void Execution::maybe_finish() {
 
 std::optional<std::string> Execution::take_output(std::string &output_json) {
   output_json = "null";
-  if (result_too_large_)
+  auto result = read_result_file(result_file_.get(), kMaxOutputBytes);
+  if (!result) return "output: " + result.error().message;
+  if (!result->has_value())
     return "output: the result written to fd 3 is larger than the 1 MiB (1048576-byte) limit; return less, "
            "or write large data to files";
-  std::string text = trim(result_);
+  std::string text = trim(**result);
   if (text.empty()) return std::nullopt;
   if (!nlohmann::json::accept(text))
     return "output: what the function wrote to fd 3 is not valid JSON: " + quote_value(text);

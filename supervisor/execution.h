@@ -68,7 +68,7 @@ class Execution {
   void fail_to_start(const std::string &sentence);
   void watch(SpawnedSandbox &sandbox);
   void on_spawned(Result<SpawnReply> reply);
-  void on_report_readable();
+  void read_report();
   void on_process_exit();
   void on_timeout();
   void on_output(bool is_stderr, std::string_view bytes);
@@ -91,9 +91,9 @@ class Execution {
   pid_t pid_ = -1;
   UniqueFd pidfd_;
   UniqueFd report_fd_;
+  UniqueFd result_file_;
   std::unique_ptr<UvPoll> exit_watch_;
-  std::unique_ptr<UvPoll> report_watch_;
-  std::unique_ptr<UvPipeReader> stdout_reader_, stderr_reader_, result_reader_;
+  std::unique_ptr<UvPipeReader> stdout_reader_, stderr_reader_;
   UvTimer timeout_timer_;
   UvTimer sweep_timer_;
 
@@ -101,7 +101,6 @@ class Execution {
   uint64_t started_ns_ = 0;
   uint64_t ended_ns_ = 0;
   bool exited_ = false;
-  bool report_done_ = false;
   bool cgroup_empty_ = false;
   bool finished_ = false;
   int sweep_rounds_ = 0;
@@ -111,8 +110,6 @@ class Execution {
   Outcome outcome_;
   LineSplitter stdout_lines_, stderr_lines_;
   LogBudget log_budget_;
-  std::string result_;
-  bool result_too_large_ = false;
 };
 
 }  // namespace hutch
