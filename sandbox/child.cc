@@ -5,14 +5,17 @@
 #include <grp.h>
 #include <linux/close_range.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "sandbox/child_plan.h"
+#include "sandbox/namespaces.h"
 
 namespace hutch {
 namespace {
@@ -27,12 +30,40 @@ namespace {
 
 bool die_with_parent(const ChildPlan &plan) {
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return false;
-  // The parent may have died before prctl: then we were re-parented and must not run unsupervised.
+  // The supervisor may have died before prctl: then nothing would ever kill us, so we must not run.
+  if (plan.supervisor_pidfd >= 0) {
+    struct pollfd supervisor = {plan.supervisor_pidfd, POLLIN, 0};
+    if (::poll(&supervisor, 1, 0) != 0) {  // readable: it exited (or poll failed: assume the worst)
+      errno = ESRCH;
+      return false;
+    }
+    return true;
+  }
   if (::getppid() != plan.parent_pid) {
     errno = ESRCH;
     return false;
   }
   return true;
+}
+
+// PID 1 of the job's PID namespace. It holds nothing of the job's (no pipe a reader waits on), reaps every
+// process re-parented to it, and when the function ends reports its wait status and exits, which makes the
+// kernel kill whatever is left in the namespace. The function cannot signal it: init runs as root, the
+// function as the sandbox user.
+[[noreturn]] void run_init(const ChildPlan &plan, pid_t function_pid) {
+  if (plan.report_fd > 0) ::syscall(SYS_close_range, 0U, static_cast<unsigned>(plan.report_fd - 1), 0U);
+  ::syscall(SYS_close_range, static_cast<unsigned>(plan.report_fd + 1), ~0U, 0U);
+  for (;;) {
+    int status = 0;
+    pid_t reaped = ::waitpid(-1, &status, 0);
+    if (reaped == function_pid) {
+      ChildReport report{ChildStage::kFunctionEnded, status};
+      ssize_t ignored = ::write(plan.report_fd, &report, sizeof report);
+      (void)ignored;
+      ::_exit(0);
+    }
+    if (reaped < 0 && errno != EINTR) ::_exit(0);
+  }
 }
 
 bool reset_signals() {
@@ -114,9 +145,18 @@ void exec_function(const ChildPlan &plan) {
 
 void child_run(const ChildPlan &plan) {
   if (!die_with_parent(plan)) report_and_exit(plan, ChildStage::kParentGone);
-  if (::setsid() < 0) report_and_exit(plan, ChildStage::kSession);  // own session and process group
   if (!reset_signals()) report_and_exit(plan, ChildStage::kSignals);
   if (!join_cgroups(plan)) report_and_exit(plan, ChildStage::kCgroup);  // before exec: no escape window
+  if (plan.new_namespaces) {
+    if (!enter_sandbox_namespaces(plan)) report_and_exit(plan, ChildStage::kNamespaces);
+    // This process stays as the namespace's init; the child becomes the function. vfork: the child makes
+    // only system calls until exec (its credentials, rlimits, fd table and cwd are its own), so sharing
+    // memory until then is safe and saves copying the page tables (measured: fork added ~170 us per job).
+    pid_t function = ::vfork();
+    if (function < 0) report_and_exit(plan, ChildStage::kInit);
+    if (function > 0) run_init(plan, function);
+  }
+  if (::setsid() < 0) report_and_exit(plan, ChildStage::kSession);  // own session and process group
   if (!apply_rlimits(plan)) report_and_exit(plan, ChildStage::kRlimits);
   if (!install_stdio(plan)) report_and_exit(plan, ChildStage::kFds);
   if (::chdir(plan.working_directory) != 0) report_and_exit(plan, ChildStage::kWorkingDirectory);
@@ -142,6 +182,9 @@ const char *child_stage_description(ChildStage stage) {
     case ChildStage::kIdentity: return "switch to the sandbox user";
     case ChildStage::kSeccomp: return "install the seccomp filter";
     case ChildStage::kExec: return "execute the function";
+    case ChildStage::kNamespaces: return "set up the job's namespaces (private mounts, /proc, hostname, network)";
+    case ChildStage::kInit: return "start the function under the namespace's init";
+    case ChildStage::kFunctionEnded: return "report how the function ended";
   }
   return "set up the sandbox";
 }

@@ -24,6 +24,10 @@ enum class ChildStage : int {
   kIdentity,
   kSeccomp,
   kExec,
+  kNamespaces,
+  kInit,
+  // Not a failure: the sandbox's init reports the function's wait status (errno_value) when it ended.
+  kFunctionEnded,
 };
 
 struct ChildReport {
@@ -41,7 +45,15 @@ struct ChildRlimit {
 
 struct ChildPlan {
   int report_fd = -1;   // write end of the report pipe (close-on-exec: EOF tells the parent exec worked)
-  pid_t parent_pid = 0;
+  // A pidfd of the supervisor: readable once it has died. getppid() cannot tell inside a new PID
+  // namespace (it reads 0 there), and the child must never run on unsupervised.
+  int supervisor_pidfd = -1;
+  pid_t parent_pid = 0;  // the check when no pidfd is given
+
+  // Namespaces (namespaces.h). When `new_namespaces` is set, the child was cloned into fresh PID, mount,
+  // IPC, UTS and cgroup namespaces: it becomes the namespace's init, and the function its child.
+  bool new_namespaces = false;
+  int network_namespace_fd = -1;  // the shared empty network namespace to join, or -1
 
   // Become fds 0, 1, 2 and 3 of the function.
   int stdin_fd = -1;

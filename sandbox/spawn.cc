@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "common/file_io.h"
+#include "sandbox/namespaces.h"
 #include "sandbox/spawner_protocol.h"
 
 namespace hutch {
@@ -74,6 +75,12 @@ SpawnedSandbox parent_ends(SandboxPipes &pipes) {
   return sandbox;  // the child ends close with `pipes`, so EOF comes once the child's copies are gone
 }
 
+// This process's own pidfd, opened once: the child polls it to know the supervisor still lives.
+int own_pidfd() {
+  static const int fd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
+  return fd;
+}
+
 Status check_limits(const SpawnOptions &options) {
   if (options.target == nullptr) return fail(make_error("spawn: no executable"));
   if (options.cgroup_procs_fds.size() > kMaxCgroupProcsFds) return fail(make_error("spawn: too many cgroup fds"));
@@ -106,6 +113,9 @@ Result<SpawnedSandbox> spawn_sandbox(const SpawnOptions &options) {
   ChildPlan plan;
   plan.report_fd = pipes.report.write.get();
   plan.parent_pid = ::getpid();
+  plan.supervisor_pidfd = own_pidfd();
+  plan.new_namespaces = options.new_namespaces;
+  plan.network_namespace_fd = options.network_namespace_fd;
   plan.stdin_fd = pipes.input.get();
   plan.stdout_fd = pipes.out.write.get();
   plan.stderr_fd = pipes.err.write.get();
@@ -124,8 +134,10 @@ Result<SpawnedSandbox> spawn_sandbox(const SpawnOptions &options) {
   plan.argv = argv.data();
   plan.envp = envp.data();
 
-  pid_t pid = ::fork();
-  if (pid < 0) return fail(errno_error("fork"));
+  // Raw clone, like fork plus the namespace flags; the child runs only the async-signal-safe child_run.
+  unsigned long flags = SIGCHLD | (options.new_namespaces ? kSandboxNamespaceFlags : 0);
+  pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, flags, 0, nullptr, nullptr, 0));
+  if (pid < 0) return fail(errno_error("clone"));
   if (pid == 0) child_run(plan);
 
   SpawnedSandbox sandbox = parent_ends(pipes);
@@ -155,9 +167,12 @@ Result<SpawnedSandbox> request_sandbox(int spawner_socket, const SpawnOptions &o
                                   options.seccomp_program->len * sizeof(sock_filter));
   }
   request.working_directory = options.working_directory;
+  request.new_namespaces = options.new_namespaces;
+  request.join_network_namespace = options.new_namespaces && options.network_namespace_fd >= 0;
   std::vector<int> fds = {pipes.input.get(), pipes.out.write.get(), pipes.err.write.get(), pipes.result.get(),
                           pipes.report.write.get()};
   if (request.exec_by_fd) fds.push_back(options.target->fd());
+  if (request.join_network_namespace) fds.push_back(options.network_namespace_fd);
   TRY_STATUS(send_spawn_request(spawner_socket, request, fds));
   return parent_ends(pipes);
 }
@@ -177,6 +192,22 @@ Result<std::optional<std::string>> read_result_file(int fd, size_t max_bytes) {
   }
   content.resize(done);
   return std::optional<std::string>{std::move(content)};
+}
+
+Result<ChildReports> read_child_reports(int report_fd) {
+  ChildReports reports;
+  for (int i = 0; i < 4; ++i) {  // at most a failure and an end report; bounded against a confused writer
+    auto report = read_child_report(report_fd);
+    if (!report && report.error().errno_value == EAGAIN) break;
+    if (!report) return fail(report.error());
+    if (!report->has_value()) break;
+    if ((*report)->stage == ChildStage::kFunctionEnded) {
+      reports.function_wait_status = (*report)->errno_value;
+    } else if (!reports.failure) {
+      reports.failure = **report;
+    }
+  }
+  return reports;
 }
 
 Result<std::optional<ChildReport>> read_child_report(int report_fd) {

@@ -31,6 +31,8 @@ struct SpawnOptions {
   std::optional<SandboxIdentity> identity;
   const sock_fprog *seccomp_program = nullptr;
   std::string working_directory = "/";
+  bool new_namespaces = false;        // namespaces.h; needs root
+  int network_namespace_fd = -1;      // with new_namespaces: the shared empty network namespace
 };
 
 // A started sandbox. The read ends are non-blocking and close-on-exec; the pid stays un-reaped until the
@@ -63,6 +65,14 @@ Status adopt_spawned_pid(SpawnedSandbox &sandbox, pid_t pid);
 // Reads the child's report pipe. nullopt: exec happened (EOF). A report: the stage that failed.
 // EAGAIN when the child has not got that far yet.
 Result<std::optional<ChildReport>> read_child_report(int report_fd);
+
+// Everything on the report pipe once the sandbox's first process has exited: a set-up failure, and (with
+// namespaces) the function's wait status as its init saw it.
+struct ChildReports {
+  std::optional<ChildReport> failure;
+  std::optional<int> function_wait_status;
+};
+Result<ChildReports> read_child_reports(int report_fd);
 
 // "could not start the sandbox: join the job's cgroup: Permission denied"
 std::string describe_child_report(const ChildReport &report, const std::string &exec_path);

@@ -20,6 +20,7 @@
 #include <cstring>
 
 #include "sandbox/child_plan.h"
+#include "sandbox/namespaces.h"
 #include "sandbox/spawner_protocol.h"
 
 namespace {
@@ -34,9 +35,13 @@ void protect_from_oom_killer() {
   ::close(fd);
 }
 
-hutch::SpawnReply spawn_one(const hutch::SpawnRequest &request, std::vector<hutch::UniqueFd> &fds, pid_t hutchd) {
+hutch::SpawnReply spawn_one(const hutch::SpawnRequest &request, std::vector<hutch::UniqueFd> &fds, pid_t hutchd,
+                             int hutchd_pidfd) {
   bool has_exec_fd = request.exec_by_fd;
-  size_t expected = has_exec_fd ? hutch::kSpawnFdCount : hutch::kSpawnFdCount - 1;
+  size_t next = hutch::kSpawnFixedCount;
+  int exec_fd = has_exec_fd && fds.size() > next ? fds[next++].get() : -1;
+  int network_namespace_fd = request.join_network_namespace && fds.size() > next ? fds[next++].get() : -1;
+  size_t expected = next;
   if (fds.size() != expected || request.rlimits.size() % 3 != 0 ||
       request.rlimits.size() / 3 > hutch::kMaxRlimits || request.seccomp_filter.size() % sizeof(sock_filter) != 0)
     return {0, EINVAL, 0};
@@ -51,6 +56,9 @@ hutch::SpawnReply spawn_one(const hutch::SpawnRequest &request, std::vector<hutc
 
   hutch::ChildPlan plan;
   plan.parent_pid = hutchd;  // CLONE_PARENT: the sandbox's parent is hutchd, and it must die with hutchd
+  plan.supervisor_pidfd = hutchd_pidfd;
+  plan.new_namespaces = request.new_namespaces;
+  plan.network_namespace_fd = network_namespace_fd;
   plan.stdin_fd = fds[hutch::kSpawnStdin].get();
   plan.stdout_fd = fds[hutch::kSpawnStdout].get();
   plan.stderr_fd = fds[hutch::kSpawnStderr].get();
@@ -66,14 +74,15 @@ hutch::SpawnReply spawn_one(const hutch::SpawnRequest &request, std::vector<hutc
   plan.uid = request.uid;
   plan.gid = request.gid;
   plan.seccomp_program = request.seccomp_filter.empty() ? nullptr : &seccomp;
-  plan.exec_fd = has_exec_fd ? fds[hutch::kSpawnExec].get() : -1;
+  plan.exec_fd = exec_fd;
   plan.exec_path = request.exec_path.c_str();
   plan.argv = argv.data();
   plan.envp = envp.data();
 
   // Raw clone without a new stack behaves like fork, with CLONE_PARENT added; the child runs only the
   // async-signal-safe child_run, so glibc's fork bookkeeping is not needed.
-  long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, nullptr, nullptr, 0);
+  unsigned long flags = CLONE_PARENT | SIGCHLD | (request.new_namespaces ? hutch::kSandboxNamespaceFlags : 0);
+  long pid = ::syscall(SYS_clone, flags, 0, nullptr, nullptr, 0);
   if (pid == 0) hutch::child_run(plan);
   if (pid < 0) return {0, errno, 0};
   return {pid, 0, 0};
@@ -86,6 +95,9 @@ int main() {
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != hutchd) return 1;
   ::signal(SIGPIPE, SIG_IGN);
   protect_from_oom_killer();
+  // Sandboxes check it to know hutchd still lives (getppid() says nothing inside a new PID namespace).
+  int hutchd_pidfd = static_cast<int>(::syscall(SYS_pidfd_open, hutchd, 0));
+  if (hutchd_pidfd < 0) return 1;
   for (;;) {
     auto received = hutch::receive_spawn_request(kSocketFd);
     if (!received) {
@@ -96,7 +108,7 @@ int main() {
     }
     if (!received->has_value()) return 0;  // hutchd closed the socket: the slot is gone
     auto &[request, fds] = **received;
-    hutch::SpawnReply reply = spawn_one(request, fds, hutchd);
+    hutch::SpawnReply reply = spawn_one(request, fds, hutchd, hutchd_pidfd);
     fds.clear();  // the sandbox has its copies; ours would hold its pipes open
     if (!hutch::send_spawn_reply(kSocketFd, reply)) return 1;
   }

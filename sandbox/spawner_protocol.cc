@@ -12,7 +12,7 @@ Status send_spawn_request(int socket, const SpawnRequest &request, std::span<con
   if (buffer.size() > kMaxSpawnMessageBytes)
     return fail(make_error("spawn request of " + std::to_string(buffer.size()) + " bytes is too large"));
   iovec data{buffer.data(), buffer.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kSpawnFdCount)] = {};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kSpawnMaxFds)] = {};
   msghdr message{};
   message.msg_iov = &data;
   message.msg_iovlen = 1;
@@ -34,7 +34,7 @@ Status send_spawn_request(int socket, const SpawnRequest &request, std::span<con
 Result<std::optional<std::pair<SpawnRequest, std::vector<UniqueFd>>>> receive_spawn_request(int socket) {
   std::vector<char> buffer(kMaxSpawnMessageBytes);
   iovec data{buffer.data(), buffer.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kSpawnFdCount)] = {};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kSpawnMaxFds)] = {};
   msghdr message{};
   message.msg_iov = &data;
   message.msg_iovlen = 1;

@@ -20,7 +20,10 @@
 
 namespace hutch {
 
-enum SpawnFd : int { kSpawnStdin = 0, kSpawnStdout, kSpawnStderr, kSpawnResult, kSpawnReport, kSpawnExec, kSpawnFdCount };
+// The fds of a request, in this order; the last two only when the request says so (exec_by_fd,
+// join_network_namespace), each taking the next place.
+enum SpawnFd : int { kSpawnStdin = 0, kSpawnStdout, kSpawnStderr, kSpawnResult, kSpawnReport, kSpawnFixedCount };
+inline constexpr int kSpawnMaxFds = kSpawnFixedCount + 2;
 
 struct SpawnRequest {
   std::vector<std::string> argv;
@@ -33,8 +36,10 @@ struct SpawnRequest {
   uint32_t gid = 0;
   std::string seccomp_filter;           // sock_filter instructions, raw bytes
   std::string working_directory = "/";
+  bool new_namespaces = false;
+  bool join_network_namespace = false;  // an fd of the network namespace to join is present
   MSGPACK_DEFINE_MAP(argv, environment, exec_path, exec_by_fd, rlimits, change_identity, uid, gid, seccomp_filter,
-                     working_directory);
+                     working_directory, new_namespaces, join_network_namespace);
 };
 
 struct SpawnReply {

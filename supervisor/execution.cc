@@ -61,6 +61,11 @@ Execution::~Execution() {
   }
 }
 
+uid_t Execution::sandbox_uid() const {
+  if (!context_.change_identity) return ::geteuid();
+  return static_cast<uid_t>(context_.config->uid_base + static_cast<uint32_t>(slot_));
+}
+
 std::vector<std::string> Execution::environment() const {
   char timeout[32];
   snprintf(timeout, sizeof timeout, "%g", job_.timeout_seconds);
@@ -105,11 +110,10 @@ void Execution::start() {
   options.stdin_content = job_.input;
   if (cgroup_) options.cgroup_procs_fds = cgroup_->procs_fds();
   options.rlimits = sandbox_rlimits(rlimit_options);
-  if (context_.change_identity) {
-    auto id = static_cast<uid_t>(context_.config->uid_base + static_cast<uint32_t>(slot_));
-    options.identity = SandboxIdentity{id, static_cast<gid_t>(id)};
-  }
+  if (context_.change_identity) options.identity = SandboxIdentity{sandbox_uid(), static_cast<gid_t>(sandbox_uid())};
   options.seccomp_program = context_.seccomp;
+  options.new_namespaces = context_.new_namespaces;
+  options.network_namespace_fd = context_.network_namespace_fd;
 
   if (context_.spawners != nullptr) {
     auto requested = (*context_.spawners)[static_cast<size_t>(slot_)]->request(
@@ -171,12 +175,14 @@ void Execution::fail_to_start(const std::string &sentence) {
 }
 
 void Execution::read_report() {
-  auto report = read_child_report(report_fd_.get());
-  if (!report) {
-    log_warning("job " + job_.id + ": " + report.error().message);
-  } else if (report->has_value()) {
-    outcome_.setup_error = describe_child_report(**report, target_.path());
+  auto reports = read_child_reports(report_fd_.get());
+  if (!reports) {
+    log_warning("job " + job_.id + ": " + reports.error().message);
+    return;
   }
+  if (reports->failure) outcome_.setup_error = describe_child_report(*reports->failure, target_.path());
+  // With namespaces the process hutchd reaped is the job's init; how the function ended is what it reported.
+  if (reports->function_wait_status) wait_status_ = *reports->function_wait_status;
 }
 
 void Execution::on_process_exit() {
@@ -303,7 +309,7 @@ void Execution::finish() {
     outcome_.signal = exit.signal;
     if (exit.signal) {
       outcome_.signal_name = signal_name(*exit.signal);
-      if (*exit.signal == SIGSYS) outcome_.seccomp_syscall = context_.seccomp_audit->syscall_that_killed(pid_);
+      if (*exit.signal == SIGSYS) outcome_.seccomp_syscall = context_.seccomp_audit->syscall_that_killed(sandbox_uid(), started_at_ms_);
     }
     facts.duration_seconds = seconds_between(started_ns_, ended_ns_);
     facts.exit_code = exit.exit_code;

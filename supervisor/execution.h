@@ -43,6 +43,8 @@ struct ExecutionContext {
   LogShipper *shipper = nullptr;
   SeccompAudit *seccomp_audit = nullptr;
   bool change_identity = false;      // running as root: each slot gets its own uid
+  bool new_namespaces = false;       // running as root: PID, mount, IPC, UTS, cgroup namespaces per job
+  int network_namespace_fd = -1;     // the shared empty network namespace
   // cgroup v1: each slot's spawner forks its sandboxes inside the slot's cgroup. Null: hutchd forks.
   std::vector<std::unique_ptr<SlotSpawner>> *spawners = nullptr;
 };
@@ -77,6 +79,7 @@ class Execution {
   void maybe_finish();
   void finish();
   std::vector<std::string> environment() const;
+  uid_t sandbox_uid() const;
   std::optional<std::string> take_output(std::string &output_json);
 
   ExecutionContext &context_;

@@ -19,6 +19,15 @@ long field_number(const std::string &record, const std::string &name) {
   return std::strtol(record.c_str() + at + needle.size(), nullptr, 10);
 }
 
+// "audit(1795304544.615:2)" -> 1795304544615; -1 when absent.
+int64_t audit_time_ms(const std::string &record) {
+  auto at = record.find("audit(");
+  if (at == std::string::npos) return -1;
+  char *end = nullptr;
+  double seconds = std::strtod(record.c_str() + at + 6, &end);
+  return static_cast<int64_t>(seconds * 1000);
+}
+
 }  // namespace
 
 SeccompAudit::SeccompAudit() {
@@ -26,7 +35,7 @@ SeccompAudit::SeccompAudit() {
   if (kmsg_) ::lseek(kmsg_.get(), 0, SEEK_END);
 }
 
-std::string SeccompAudit::syscall_that_killed(pid_t pid) {
+std::string SeccompAudit::syscall_that_killed(uid_t uid, int64_t since_unix_ms) {
   if (!kmsg_) return {};
   char buffer[8192];
   // Bounded: /dev/kmsg returns one record per read, and only what was logged since the last call.
@@ -40,13 +49,14 @@ std::string SeccompAudit::syscall_that_killed(pid_t pid) {
     long number = field_number(record, "syscall");
     if (number < 0) continue;
     if (seen_.size() >= 256) seen_.erase(seen_.begin());
-    seen_[static_cast<pid_t>(field_number(record, "pid"))] = syscall_name(static_cast<int>(number));
+    seen_[static_cast<uid_t>(field_number(record, "uid"))] = {audit_time_ms(record), syscall_name(static_cast<int>(number))};
   }
-  auto it = seen_.find(pid);
+  auto it = seen_.find(uid);
   if (it == seen_.end()) return {};
-  std::string name = it->second;
+  Kill kill = it->second;
   seen_.erase(it);
-  return name;
+  // A second's slack: the audit clock and ours are both the real-time clock, but rounded differently.
+  return kill.at_unix_ms >= since_unix_ms - 1000 ? kill.syscall : std::string();
 }
 
 }  // namespace hutch

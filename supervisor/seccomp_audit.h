@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
 
@@ -16,13 +17,19 @@ class SeccompAudit {
  public:
   SeccompAudit();  // opens /dev/kmsg positioned at its end
   bool available() const { return kmsg_.valid(); }
-  // The name of the call that killed `pid`, or "" when the log does not say.
-  std::string syscall_that_killed(pid_t pid);
+  // The name of the call that got a process of `uid` killed at or after `since_unix_ms`, or "" when the
+  // log does not say. Matched by uid, not pid: the record names the global pid of a process inside the
+  // job's PID namespace, which hutchd never learns, while each running job has a uid of its own.
+  std::string syscall_that_killed(uid_t uid, int64_t since_unix_ms);
 
  private:
+  struct Kill {
+    int64_t at_unix_ms;
+    std::string syscall;
+  };
   UniqueFd kmsg_;
-  // Records read while looking for another pid (two jobs killed at once), kept for their own lookup.
-  std::map<pid_t, std::string> seen_;
+  // Records read while looking for another uid (two jobs killed at once), kept for their own lookup.
+  std::map<uid_t, Kill> seen_;
 };
 
 }  // namespace hutch

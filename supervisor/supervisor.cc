@@ -4,6 +4,7 @@
 
 #include "queue/keys.h"
 #include "queue/record.h"
+#include "sandbox/namespaces.h"
 #include "supervisor/log.h"
 
 namespace hutch {
@@ -73,6 +74,18 @@ Status Supervisor::prepare() {
   context_.shipper = &shipper_;
   context_.seccomp_audit = &seccomp_audit_;
   context_.change_identity = ::geteuid() == 0;
+  if (::geteuid() == 0) {
+    auto network = make_empty_network_namespace();
+    if (!network) return fail(network.error().context("namespaces"));
+    network_namespace_ = std::move(*network);
+    context_.new_namespaces = true;
+    context_.network_namespace_fd = network_namespace_.get();
+    log_info("namespaces: pid, mount, ipc, uts and cgroup per job; network: one shared empty namespace "
+             "(loopback only)");
+  } else {
+    log_warning("namespaces: hutchd is not root, so jobs share its namespaces: they can see the host's "
+                "processes and reach its network, Redis included");
+  }
   if (!spawners_.empty()) context_.spawners = &spawners_;
   if (!context_.change_identity)
     log_warning("identity: hutchd is not root, so functions run as its own uid " + std::to_string(::geteuid()));

@@ -53,6 +53,7 @@ class Supervisor {
   std::vector<std::unique_ptr<SlotSpawner>> spawners_;
   std::optional<SeccompProgram> seccomp_;
   SeccompAudit seccomp_audit_;
+  UniqueFd network_namespace_;
   Slots slots_;
   RedisConnection writer_;
   RedisConnection reader_;

@@ -1,0 +1,79 @@
+#include "sandbox/namespaces.h"
+
+#include <fcntl.h>
+#include <net/if.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+
+namespace hutch {
+namespace {
+
+// In the helper child only (async-signal-safe).
+bool bring_loopback_up() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  struct ifreq request {};
+  std::memcpy(request.ifr_name, "lo", 3);
+  bool ok = ::ioctl(fd, SIOCGIFFLAGS, &request) == 0;
+  request.ifr_flags |= IFF_UP | IFF_RUNNING;
+  ok = ok && ::ioctl(fd, SIOCSIFFLAGS, &request) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+Result<UniqueFd> make_empty_network_namespace() {
+  int ready[2], release[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(release, O_CLOEXEC) != 0) return fail(errno_error("pipe2"));
+  UniqueFd ready_read(ready[0]), ready_write(ready[1]), release_read(release[0]), release_write(release[1]);
+  pid_t pid = ::fork();
+  if (pid < 0) return fail(errno_error("fork"));
+  if (pid == 0) {
+    // Report 0 or the errno, then wait until the parent has opened our namespace (EOF on `release`,
+    // so our copy of its write end must go first).
+    release_write.reset();
+    ready_read.reset();
+    int error = 0;
+    if (::unshare(CLONE_NEWNET) != 0) error = errno;
+    else if (!bring_loopback_up()) error = errno;
+    ssize_t ignored = ::write(ready_write.get(), &error, sizeof error);
+    char byte;
+    ignored = ::read(release_read.get(), &byte, 1);
+    (void)ignored;
+    ::_exit(0);
+  }
+  ready_write.reset();
+  release_read.reset();
+  int error = -1;
+  ssize_t n = ::read(ready_read.get(), &error, sizeof error);
+  UniqueFd namespace_fd;
+  if (n == sizeof error && error == 0) {
+    namespace_fd.reset(::open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!namespace_fd) error = errno;
+  }
+  release_write.reset();  // the helper reads EOF and exits
+  ::waitpid(pid, nullptr, 0);
+  if (n != sizeof error) return fail(make_error("network namespace helper died before reporting"));
+  if (error != 0) return fail(errno_error(error, "create the empty network namespace"));
+  return namespace_fd;
+}
+
+bool enter_sandbox_namespaces(const ChildPlan &plan) {
+  // The mount namespace starts as a copy of the host's: make every mount private first, so nothing the
+  // job mounts propagates back, then give it a /proc of its own PID namespace.
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
+  if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) return false;
+  if (::sethostname(kSandboxHostname, sizeof kSandboxHostname - 1) != 0) return false;
+  if (plan.network_namespace_fd >= 0 && ::setns(plan.network_namespace_fd, CLONE_NEWNET) != 0) return false;
+  return true;
+}
+
+}  // namespace hutch

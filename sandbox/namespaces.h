@@ -1,0 +1,30 @@
+// Namespaces of a sandbox: fresh PID, mount, IPC, UTS and cgroup namespaces per job, and one empty network
+// namespace (only loopback, no route to the host, so no Redis) shared by every job.
+//
+// Why shared: a fresh network namespace costs ~0.6 ms per job on this VM kind, and an empty one holds nothing
+// a job could leave for the next: loopback sockets live in it, but a job cannot keep one past its end because
+// every process of the job dies with its PID namespace.
+#pragma once
+
+#include <sched.h>
+
+#include "common/error.h"
+#include "common/unique_fd.h"
+#include "sandbox/child_plan.h"
+
+namespace hutch {
+
+inline constexpr unsigned long kSandboxNamespaceFlags =
+    CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+
+inline constexpr const char kSandboxHostname[] = "hutch";
+
+// Parent side, once at start-up (blocking: forks a helper that unshares and brings loopback up).
+Result<UniqueFd> make_empty_network_namespace();
+
+// Child side, async-signal-safe: run as init of the fresh namespaces, before forking the function.
+// Keeps mount changes private to the job, mounts a /proc that shows only the job's processes, names the
+// host `hutch` and joins the shared network namespace.
+bool enter_sandbox_namespaces(const ChildPlan &plan);
+
+}  // namespace hutch
