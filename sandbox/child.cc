@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
@@ -119,8 +121,23 @@ bool install_stdio(const ChildPlan &plan) {
   return true;
 }
 
+// While still root (these need CAP_SETPCAP): empty the bounding and ambient sets, so no exec can ever
+// grant a capability again, and lock the securebits so that uid 0 means nothing special to the kernel and
+// the capability-dropping fix-up on the uid change below cannot be turned off.
+bool lock_capabilities() {
+  for (int capability = 0; capability <= CAP_LAST_CAP; ++capability) {
+    if (::prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0 && errno != EINVAL) return false;
+  }
+  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) return false;
+  return ::prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP_LOCKED |
+                                        SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+                                        SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+                 0, 0, 0) == 0;
+}
+
 bool drop_identity(const ChildPlan &plan) {
   if (!plan.change_identity) return true;
+  if (!lock_capabilities()) return false;
   // Order: supplementary groups and gid while still root, uid last; after setresuid the capability sets
   // are empty (no SECBIT_KEEP_CAPS), so nothing can be taken back.
   if (::setgroups(0, nullptr) != 0) return false;
