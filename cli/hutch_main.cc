@@ -43,6 +43,12 @@ int run(const std::vector<std::string> &args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
+  // doctor looks at this machine only: no Redis to reach.
+  if (auto *doctor = std::get_if<DoctorOptions>(&invocation->command)) {
+    auto outcome = run_doctor(*doctor);
+    if (!outcome) return report(outcome.error(), kExitUsage);
+    return *outcome;
+  }
   auto address = parse_redis_url(redis_url(*invocation));
   if (!address) return report(address.error(), kExitUsage);
   if (auto *submit = std::get_if<SubmitOptions>(&invocation->command)) {
@@ -59,7 +65,7 @@ int run(const std::vector<std::string> &args) {
         if constexpr (std::is_same_v<Options, StatusOptions>) return run_status(*redis, options);
         if constexpr (std::is_same_v<Options, LsOptions>) return run_ls(*redis, options);
         if constexpr (std::is_same_v<Options, LogsOptions>) return run_logs(*redis, *address, options);
-        return 0;  // HelpRequest, answered above
+        return 0;  // HelpRequest and DoctorOptions, answered above
       },
       invocation->command);
   if (!outcome) return report(outcome.error(), kExitFailure);

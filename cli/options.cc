@@ -169,6 +169,19 @@ Result<Command> parse_logs(ArgumentReader &reader, Invocation &invocation, bool 
   return options;
 }
 
+Result<Command> parse_doctor(ArgumentReader &reader, Invocation &invocation, bool &help) {
+  DoctorOptions options;
+  while (!reader.done()) {
+    TRY_ASSIGN(bool uid_base, take_into(reader, "--uid-base", options.uid_base));
+    if (uid_base) continue;
+    TRY_ASSIGN(bool concurrency, take_into(reader, "--concurrency", options.concurrency));
+    if (concurrency) continue;
+    TRY_ASSIGN(bool common, take_common(reader, invocation, help));
+    if (!common) return fail(reader.unexpected());
+  }
+  return options;
+}
+
 }  // namespace
 
 Result<Invocation> parse_command_line(const std::vector<std::string> &args) {
@@ -192,6 +205,7 @@ Result<Invocation> parse_command_line(const std::vector<std::string> &args) {
   if (verb == "status") command = parse_status(reader, invocation, help);
   if (verb == "ls") command = parse_ls(reader, invocation, help);
   if (verb == "logs") command = parse_logs(reader, invocation, help);
+  if (verb == "doctor") command = parse_doctor(reader, invocation, help);
   if (!command) return fail(command.error());
   if (!help) invocation.command = std::move(*command);
   return invocation;

@@ -40,7 +40,13 @@ struct LogsOptions {
   bool follow = false;
 };
 
-using Command = std::variant<HelpRequest, SubmitOptions, StatusOptions, LsOptions, LogsOptions>;
+// Passed through as given: hutchd's own flag parser (supervisor/config.cc) checks them.
+struct DoctorOptions {
+  std::optional<std::string> uid_base;
+  std::optional<std::string> concurrency;
+};
+
+using Command = std::variant<HelpRequest, SubmitOptions, StatusOptions, LsOptions, LogsOptions, DoctorOptions>;
 
 struct Invocation {
   std::optional<std::string> redis_url;  // none: HUTCH_REDIS, then the default

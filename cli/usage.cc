@@ -8,6 +8,7 @@ const char kUsage[] = R"(usage:
   hutch [--redis URL] ls [--function F] [--status S] [--limit N]
   hutch [--redis URL] logs ID [-f]
   hutch [--redis URL] logs -f
+  hutch doctor [--uid-base N] [--concurrency N]
 
 commands:
   submit   enqueue a job and print its execution id; --input @FILE reads the input from FILE (@- for stdin);
@@ -17,13 +18,16 @@ commands:
   logs     print the lines logged so far by an execution; -f follows until it ends;
            without an ID, -f follows every execution, each line prefixed with its id and function
            (lines the function wrote on stderr go to stderr)
+  doctor   print what this machine offers hutchd and what it will enforce (as `hutchd --check`); exits 0
+           only with real isolation (cgroups and seccomp); --uid-base and --concurrency as for hutchd
 
 options:
   --redis URL   redis://[:password@]host[:port][/db] or unix:///path/to/redis.sock[?db=N]
                 (default: $HUTCH_REDIS, then redis://127.0.0.1:6379)
   -h, --help    show this text
 
-exit status: 0 success, 1 failure (unknown id, job did not succeed), 2 bad usage or Redis unreachable
+exit status: 0 success, 1 failure (unknown id, job did not succeed, doctor found no real isolation),
+             2 bad usage or Redis unreachable
 )";
 
 }  // namespace hutch::cli

@@ -21,6 +21,10 @@ Result<int> run_logs(RedisClient &redis, const RedisAddress &address, const Logs
 // `logs -f` without an id; needs the address for its second (subscribed) connection.
 Result<int> run_logs_follow_all(RedisClient &redis, const RedisAddress &address);
 
+// `doctor`: what this machine offers hutchd (the same report as `hutchd --check`). Needs no Redis; exit 0
+// only when hutchd can run with real isolation.
+Result<int> run_doctor(const DoctorOptions &options);
+
 // Prints a record the way `status` does; `submit --wait` ends with it.
 void print_record(const FieldList &record, bool json);
 

@@ -47,8 +47,9 @@ Result<long> parse_whole(const std::string &flag, const std::string &text, long 
 const char *supervisor_usage() {
   return "usage: hutchd [--redis URL] [--concurrency N] [--consumer NAME] [--grace SECONDS]\n"
          "              [--log-cap BYTES] [--pids N] [--uid-base UID] [--hutch-fn PATH] [--spawner PATH]\n"
-         "              [--function NAME=PATH]... [--verbose]\n"
-         "Runs jobs from the Redis stream hutch:jobs in sandboxes. See docs/protocol.md.\n";
+         "              [--function NAME=PATH]... [--verbose] [--check]\n"
+         "Runs jobs from the Redis stream hutch:jobs in sandboxes. See docs/protocol.md.\n"
+         "--check prints what this machine offers and what hutch will enforce, then exits (0: real isolation).\n";
 }
 
 Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
@@ -74,6 +75,10 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
     if (flag == "--help" || flag == "-h") return fail(make_error("help"));
     if (flag == "--verbose") {
       config.verbose = true;
+      continue;
+    }
+    if (flag == "--check") {
+      config.check = true;
       continue;
     }
     if (i + 1 >= argc) return fail(make_error(flag + ": needs a value\n" + supervisor_usage()));

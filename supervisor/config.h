@@ -23,6 +23,7 @@ struct SupervisorConfig {
   std::string spawner_path;   // hutch-spawner; default: next to hutchd
   std::vector<std::string> local_functions;  // NAME=PATH
   bool verbose = false;
+  bool check = false;  // --check: print what this machine offers (supervisor/doctor.h) and exit
 };
 
 // Parses argv and the environment. A sentence for any bad value; "help" as the error message for --help.

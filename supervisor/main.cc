@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "supervisor/config.h"
+#include "supervisor/doctor.h"
 #include "supervisor/log.h"
 #include "supervisor/supervisor.h"
 
@@ -20,6 +21,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (config->verbose) hutch::set_log_level(hutch::LogLevel::kDebug);
+  // Before any Redis connection: the check is about this machine alone.
+  if (config->check) return hutch::print_doctor_report(*config);
   // A Redis that hangs up must not kill the supervisor mid-write; sandboxes get SIGPIPE back at spawn.
   ::signal(SIGPIPE, SIG_IGN);
 

@@ -1,0 +1,100 @@
+// `hutchd --check` and `hutch doctor` on this machine, run as a user would run them. No Redis: both must
+// answer without one. The machine this suite runs on (root, cgroup v1 memory/cpu/pids, seccomp) has real
+// isolation, so both exit 0 and say so; afterwards no test cgroup is left behind.
+#include <dirent.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/hutch_test.h"
+#include "tests/support/process.h"
+
+namespace hutch::test {
+namespace {
+
+using testing::HasSubstr;
+using testing::Not;
+using namespace std::chrono_literals;
+
+std::string explain(const CommandResult &result) {
+  return "exit: " + describe_wait_status(result.wait_status) + (result.timed_out ? " (timed out)" : "") +
+         "\nstdout:\n" + result.out + "\nstderr:\n" + result.err;
+}
+
+// The test cgroups the probe made beneath this process's own cgroups (which its children share) and did
+// not remove. This machine kind mounts each v1 hierarchy at /sys/fs/cgroup/<controller>.
+std::vector<std::string> leftover_probe_cgroups() {
+  std::vector<std::string> leftovers;
+  std::ifstream own("/proc/self/cgroup");
+  for (std::string line; std::getline(own, line);) {
+    auto first = line.find(':');
+    auto second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    std::string controllers = line.substr(first + 1, second - first - 1);
+    std::string path = line.substr(second + 1);
+    std::istringstream names(controllers);
+    for (std::string name; std::getline(names, name, ',');) {
+      std::string directory = "/sys/fs/cgroup/" + name + path;
+      DIR *dir = ::opendir(directory.c_str());
+      if (dir == nullptr) continue;
+      while (dirent *entry = ::readdir(dir)) {
+        if (std::string(entry->d_name).starts_with("hutch-probe-")) leftovers.push_back(directory + "/" + entry->d_name);
+      }
+      ::closedir(dir);
+    }
+  }
+  return leftovers;
+}
+
+void expect_real_isolation_report(const CommandResult &result) {
+  EXPECT_EQ(result.exit_code(), 0) << explain(result);
+  EXPECT_THAT(result.out, HasSubstr("ok    cgroup version: v1 (")) << explain(result);
+  EXPECT_THAT(result.out, HasSubstr("ok    cgroup child: created and removed a test cgroup")) << explain(result);
+  EXPECT_THAT(result.out, HasSubstr("ok    seccomp: available (kill_process in actions_avail), libseccomp "))
+      << explain(result);
+  for (const char *name : {"pid", "mount", "net", "ipc", "uts", "cgroup", "user"})
+    EXPECT_THAT(result.out, HasSubstr(std::string("ok    namespace ") + name + ": can be created")) << explain(result);
+  EXPECT_THAT(result.out, HasSubstr("ok    identity: running as root")) << explain(result);
+  EXPECT_THAT(result.out, HasSubstr("ok    helper hutch-fn: ")) << explain(result);
+  EXPECT_THAT(result.out, HasSubstr("ok    helper hutch-spawner: ")) << explain(result);
+  EXPECT_THAT(result.out, HasSubstr("\nhutch will enforce: cgroup v1 limits (memory, cpu, pids), seccomp, "))
+      << explain(result);
+  EXPECT_THAT(result.out, Not(HasSubstr("miss  "))) << explain(result);
+  EXPECT_EQ(leftover_probe_cgroups(), std::vector<std::string>{});
+}
+
+TEST(DoctorTest, HutchdCheckReportsRealIsolationWithoutRedis) {
+  HUTCH_REQUIRE_ROOT();
+  // A Redis URL nothing listens on: --check must not try it.
+  CommandResult result = run_command({hutchd_path(), "--check", "--redis", "redis://127.0.0.1:1"}, 20s);
+  expect_real_isolation_report(result);
+  EXPECT_THAT(result.out, Not(HasSubstr("ready"))) << explain(result);
+}
+
+TEST(DoctorTest, HutchDoctorPrintsTheSameReport) {
+  HUTCH_REQUIRE_ROOT();
+  CommandResult result = run_command({hutch_cli_path(), "doctor", "--concurrency", "3"}, 20s);
+  expect_real_isolation_report(result);
+  EXPECT_THAT(result.out, HasSubstr("uid range: 60000..60002")) << explain(result);
+}
+
+TEST(DoctorTest, AUidRangeThatClashesWithPasswdIsAWarningNotAFailure) {
+  HUTCH_REQUIRE_ROOT();
+  // Debian's nobody is uid 65534.
+  CommandResult result = run_command({hutch_cli_path(), "doctor", "--uid-base", "65534", "--concurrency", "1"}, 20s);
+  EXPECT_EQ(result.exit_code(), 0) << explain(result);
+  EXPECT_THAT(result.out, HasSubstr("warn  uid range: 65534..65534: already in use: uid 65534 by /etc/passwd entry"))
+      << explain(result);
+  EXPECT_THAT(result.out, HasSubstr("--uid-base")) << explain(result);
+}
+
+TEST(DoctorTest, ABadFlagValueIsAUsageError) {
+  CommandResult result = run_command({hutch_cli_path(), "doctor", "--concurrency", "zero"}, 20s);
+  EXPECT_EQ(result.exit_code(), 2) << explain(result);
+  EXPECT_THAT(result.err, HasSubstr("--concurrency: 'zero'")) << explain(result);
+}
+
+}  // namespace
+}  // namespace hutch::test

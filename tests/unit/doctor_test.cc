@@ -1,0 +1,253 @@
+// The doctor's formatter: findings in, lines and an exit code out. The findings are built by hand, so every
+// machine this test runs on sees the same hosts: a good cgroup v1 host as root, and that host with one thing
+// taken away at a time.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "supervisor/doctor.h"
+
+namespace hutch {
+namespace {
+
+CgroupHierarchy hierarchy(const std::string &controller, const std::string &directory) {
+  return CgroupHierarchy{controller, "/", directory, {}};
+}
+
+HostFindings good_v1_host_as_root() {
+  HostFindings findings;
+  findings.identity.effective_uid = 0;
+  findings.identity.uid_first = 60000;
+  findings.identity.uid_last = 60001;
+  findings.cgroups.v1.controllers = {"cpu", "cpuacct", "memory", "pids"};
+  findings.cgroups.v1.has_required = true;
+  findings.cgroups.v1.hierarchies = {hierarchy("memory", "/sys/fs/cgroup/memory"),
+                                     hierarchy("cpu", "/sys/fs/cgroup/cpu"),
+                                     hierarchy("pids", "/sys/fs/cgroup/pids")};
+  findings.cgroups.v2.problem = "memory, cpu and pids are not in '/sys/fs/cgroup/unified/cgroup.controllers'";
+  findings.cgroups.mechanism = LimitsMechanism::kCgroupV1;
+  for (auto [name, flag] : {std::pair{"pid", 1}, {"mount", 2}, {"net", 3}, {"ipc", 4}, {"uts", 5}, {"cgroup", 6},
+                            {"user", 7}})
+    findings.namespaces.probes.push_back({name, flag, {}});
+  findings.namespaces.max_user_namespaces = 1000;
+  findings.seccomp.actions_avail = {"kill_process", "kill_thread", "errno", "allow"};
+  findings.seccomp.libseccomp_version = "2.5.4";
+  findings.filesystems.tmpfs = true;
+  findings.filesystems.overlay = true;
+  findings.helpers = {{"hutch-fn", "/usr/lib/hutch/hutch-fn", {}}, {"hutch-spawner", "/usr/lib/hutch/hutch-spawner", {}}};
+  return findings;
+}
+
+HostFindings good_v2_host_as_user() {
+  HostFindings findings = good_v1_host_as_root();
+  findings.identity.effective_uid = 1000;
+  findings.cgroups.v1 = {};
+  findings.cgroups.v1.problem = "no memory, cpu and pids hierarchy is mounted";
+  findings.cgroups.v2 = {};
+  findings.cgroups.v2.controllers = {"cpu", "memory", "pids"};
+  findings.cgroups.v2.has_required = true;
+  findings.cgroups.v2.hierarchies = {{"", "/user.slice/hutchd.service", "/sys/fs/cgroup/user.slice/hutchd.service", {}}};
+  findings.cgroups.mechanism = LimitsMechanism::kCgroupV2;
+  for (NamespaceProbe &probe : findings.namespaces.probes) {
+    if (probe.name != "user") probe.created = fail(errno_error(EPERM, "unshare(" + probe.name + ")"));
+  }
+  return findings;
+}
+
+const DoctorLine *line_for(const DoctorReport &report, const std::string &item) {
+  auto found = std::find_if(report.lines.begin(), report.lines.end(),
+                            [&](const DoctorLine &line) { return line.item == item; });
+  return found == report.lines.end() ? nullptr : &*found;
+}
+
+int count_level(const DoctorReport &report, DoctorLevel level) {
+  return static_cast<int>(std::count_if(report.lines.begin(), report.lines.end(),
+                                        [&](const DoctorLine &line) { return line.level == level; }));
+}
+
+TEST(Doctor, AGoodV1HostAsRootIsAllOkAndExitsZero) {
+  DoctorReport report = make_doctor_report(good_v1_host_as_root());
+  EXPECT_EQ(report.exit_code, 0) << format_doctor_report(report);
+  EXPECT_EQ(count_level(report, DoctorLevel::kWarn) + count_level(report, DoctorLevel::kMiss), 0)
+      << format_doctor_report(report);
+  std::string text = format_doctor_report(report);
+  EXPECT_NE(text.find("ok    cgroup version: v1 ("), std::string::npos) << text;
+  EXPECT_NE(text.find("ok    seccomp: available"), std::string::npos) << text;
+  EXPECT_NE(text.find("ok    namespace net: can be created"), std::string::npos) << text;
+  EXPECT_NE(text.find("ok    uid range: 60000..60001: no running process"), std::string::npos) << text;
+  EXPECT_EQ(report.enforced,
+            "cgroup v1 limits (memory, cpu, pids), seccomp, pid, mount, net, ipc, uts and cgroup namespaces, one "
+            "uid per slot (60000..60001), no capabilities");
+  EXPECT_TRUE(text.ends_with("\nhutch will enforce: " + report.enforced + "\n")) << text;
+}
+
+TEST(Doctor, LinesHaveTheLevelInAColumnAndTheFixAfterASemicolon) {
+  EXPECT_EQ(format_doctor_line({DoctorLevel::kOk, "seccomp", "available", ""}), "ok    seccomp: available");
+  EXPECT_EQ(format_doctor_line({DoctorLevel::kWarn, "audit log", "unreadable", "run as root"}),
+            "warn  audit log: unreadable; run as root");
+  EXPECT_EQ(format_doctor_line({DoctorLevel::kMiss, "namespace net", "EPERM", "run hutchd as root"}),
+            "miss  namespace net: EPERM; run hutchd as root");
+}
+
+TEST(Doctor, V2WithoutDelegationIsMissingWithTheSystemdFixAndFallsBackToRlimits) {
+  HostFindings findings = good_v2_host_as_user();
+  findings.cgroups.v2.hierarchies[0].child_created =
+      fail(errno_error(EACCES, "mkdir('/sys/fs/cgroup/user.slice/hutchd.service/hutch-probe-1-2')"));
+  findings.cgroups.mechanism = LimitsMechanism::kRlimit;
+  DoctorReport report = make_doctor_report(findings);
+  EXPECT_EQ(report.exit_code, 1);
+  const DoctorLine *version = line_for(report, "cgroup version");
+  ASSERT_NE(version, nullptr);
+  EXPECT_EQ(version->level, DoctorLevel::kMiss);
+  EXPECT_NE(version->detail.find("rlimits"), std::string::npos) << version->detail;
+  EXPECT_EQ(version->fix, "with systemd, set Delegate=yes on the unit");
+  const DoctorLine *child = line_for(report, "cgroup child");
+  ASSERT_NE(child, nullptr);
+  EXPECT_EQ(child->level, DoctorLevel::kMiss);
+  EXPECT_NE(child->detail.find("Permission denied"), std::string::npos) << child->detail;
+  EXPECT_EQ(child->fix, "with systemd, set Delegate=yes on the unit");
+  EXPECT_TRUE(report.enforced.starts_with("rlimits only")) << report.enforced;
+  EXPECT_NE(report.enforced.find("not enforced: cgroup limits"), std::string::npos) << report.enforced;
+}
+
+TEST(Doctor, NoCgroupControllersAnywhereSaysWhatEachVersionLacks) {
+  HostFindings findings = good_v1_host_as_root();
+  findings.cgroups.v1 = {};
+  findings.cgroups.v1.problem = "no memory hierarchy is mounted";
+  findings.cgroups.v2.problem = "no cgroup2 file system is mounted";
+  findings.cgroups.mechanism = LimitsMechanism::kRlimit;
+  DoctorReport report = make_doctor_report(findings);
+  EXPECT_EQ(report.exit_code, 1);
+  const DoctorLine *version = line_for(report, "cgroup version");
+  ASSERT_NE(version, nullptr);
+  EXPECT_EQ(version->level, DoctorLevel::kMiss);
+  EXPECT_NE(version->detail.find("v1: no memory hierarchy is mounted"), std::string::npos) << version->detail;
+  EXPECT_FALSE(version->fix.empty());
+  EXPECT_EQ(line_for(report, "cgroup child"), nullptr) << "no version to probe";
+}
+
+TEST(Doctor, SeccompWithoutKillProcessIsMissingAndFailsTheCheck) {
+  HostFindings findings = good_v1_host_as_root();
+  findings.seccomp.actions_avail = {"kill_thread", "errno", "allow"};
+  DoctorReport report = make_doctor_report(findings);
+  EXPECT_EQ(report.exit_code, 1);
+  const DoctorLine *seccomp = line_for(report, "seccomp");
+  ASSERT_NE(seccomp, nullptr);
+  EXPECT_EQ(seccomp->level, DoctorLevel::kMiss);
+  EXPECT_NE(seccomp->detail.find("kill_process"), std::string::npos) << seccomp->detail;
+  EXPECT_FALSE(seccomp->fix.empty());
+  EXPECT_NE(report.enforced.find("not enforced: seccomp"), std::string::npos) << report.enforced;
+}
+
+TEST(Doctor, SeccompThatPrctlCannotQueryIsMissing) {
+  HostFindings findings = good_v1_host_as_root();
+  findings.seccomp.available = fail(errno_error(EINVAL, "prctl(PR_GET_SECCOMP)"));
+  DoctorReport report = make_doctor_report(findings);
+  EXPECT_EQ(report.exit_code, 1);
+  EXPECT_EQ(line_for(report, "seccomp")->level, DoctorLevel::kMiss);
+  EXPECT_NE(line_for(report, "seccomp")->fix.find("CONFIG_SECCOMP"), std::string::npos);
+}
+
+TEST(Doctor, AUidClashIsAWarningThatNamesTheUsersAndKeepsExitZero) {
+  HostFindings findings = good_v1_host_as_root();
+  findings.identity.uid_users = {{60000, "process 812 (sshd)"}, {60001, "/etc/passwd entry 'backup'"}};
+  DoctorReport report = make_doctor_report(findings);
+  EXPECT_EQ(report.exit_code, 0);
+  const DoctorLine *range = line_for(report, "uid range");
+  ASSERT_NE(range, nullptr);
+  EXPECT_EQ(range->level, DoctorLevel::kWarn);
+  EXPECT_NE(range->detail.find("uid 60000 by process 812 (sshd)"), std::string::npos) << range->detail;
+  EXPECT_NE(range->detail.find("'backup'"), std::string::npos) << range->detail;
+  EXPECT_NE(range->fix.find("--uid-base"), std::string::npos) << range->fix;
+}
+
+TEST(Doctor, ManyUidUsersAreCutShort) {
+  HostFindings findings = good_v1_host_as_root();
+  for (int i = 0; i < 9; ++i) findings.identity.uid_users.push_back({60000, "process " + std::to_string(i) + " (x)"});
+  const DoctorLine *range = line_for(make_doctor_report(findings), "uid range");
+  ASSERT_NE(range, nullptr);
+  EXPECT_NE(range->detail.find("and 4 more"), std::string::npos) << range->detail;
+  EXPECT_EQ(range->detail.find("process 5 "), std::string::npos) << range->detail;
+}
+
+TEST(Doctor, AsRootAMissingSandboxNamespaceFailsTheCheck) {
+  HostFindings findings = good_v1_host_as_root();
+  findings.namespaces.probes[2].created = fail(errno_error(ENOSPC, "unshare(CLONE_NEWNET)"));
+  DoctorReport report = make_doctor_report(findings);
+  EXPECT_EQ(report.exit_code, 1);
+  const DoctorLine *net = line_for(report, "namespace net");
+  ASSERT_NE(net, nullptr);
+  EXPECT_EQ(net->level, DoctorLevel::kMiss);
+  EXPECT_EQ(net->detail, "unshare(CLONE_NEWNET): No space left on device");
+  EXPECT_NE(report.enforced.find("not enforced: net namespaces"), std::string::npos) << report.enforced;
+}
+
+TEST(Doctor, AMissingUserNamespaceIsOnlyAWarning) {
+  HostFindings findings = good_v1_host_as_root();
+  findings.namespaces.probes[6].created = fail(errno_error(ENOSPC, "unshare(CLONE_NEWUSER)"));
+  findings.namespaces.max_user_namespaces = 0;
+  DoctorReport report = make_doctor_report(findings);
+  EXPECT_EQ(report.exit_code, 0);
+  EXPECT_EQ(line_for(report, "namespace user")->level, DoctorLevel::kWarn);
+  EXPECT_EQ(line_for(report, "user namespaces")->level, DoctorLevel::kWarn);
+  EXPECT_NE(line_for(report, "user namespaces")->fix.find("max_user_namespaces"), std::string::npos);
+}
+
+TEST(Doctor, NotRootWithDelegatedV2AndSeccompStillHasRealIsolation) {
+  DoctorReport report = make_doctor_report(good_v2_host_as_user());
+  EXPECT_EQ(report.exit_code, 0) << format_doctor_report(report);
+  EXPECT_EQ(line_for(report, "identity")->level, DoctorLevel::kWarn);
+  EXPECT_EQ(line_for(report, "identity")->fix, "run hutchd as root");
+  EXPECT_EQ(line_for(report, "namespace pid")->level, DoctorLevel::kMiss);
+  EXPECT_EQ(line_for(report, "cgroup version")->detail.rfind("v2 ", 0), 0u);
+  EXPECT_EQ(line_for(report, "cgroup own path")->detail, "/user.slice/hutchd.service");
+  EXPECT_NE(report.enforced.find("not enforced: namespaces (hutchd is not root), separate uids"), std::string::npos)
+      << report.enforced;
+}
+
+TEST(Doctor, AMissingHelperIsMissingWithTheFlagThatNamesIt) {
+  HostFindings findings = good_v1_host_as_root();
+  findings.helpers[0].executable = fail(errno_error(ENOENT, "'/usr/lib/hutch/hutch-fn'"));
+  DoctorReport report = make_doctor_report(findings);
+  EXPECT_EQ(report.exit_code, 1);
+  const DoctorLine *helper = line_for(report, "helper hutch-fn");
+  ASSERT_NE(helper, nullptr);
+  EXPECT_EQ(helper->level, DoctorLevel::kMiss);
+  EXPECT_NE(helper->fix.find("--hutch-fn"), std::string::npos) << helper->fix;
+}
+
+TEST(Doctor, TheSpawnerIsNeededOnlyUnderCgroupV1) {
+  HostFindings v1 = good_v1_host_as_root();
+  v1.helpers[1].executable = fail(errno_error(ENOENT, "'/usr/lib/hutch/hutch-spawner'"));
+  EXPECT_EQ(make_doctor_report(v1).exit_code, 1);
+  EXPECT_EQ(line_for(make_doctor_report(v1), "helper hutch-spawner")->level, DoctorLevel::kMiss);
+
+  HostFindings v2 = good_v2_host_as_user();
+  v2.helpers[1].executable = fail(errno_error(ENOENT, "'/usr/lib/hutch/hutch-spawner'"));
+  EXPECT_EQ(make_doctor_report(v2).exit_code, 0);
+  EXPECT_EQ(line_for(make_doctor_report(v2), "helper hutch-spawner")->level, DoctorLevel::kWarn);
+}
+
+TEST(Doctor, AnUnreadableAuditLogOrMissingOverlayOnlyWarns) {
+  HostFindings findings = good_v1_host_as_root();
+  findings.kmsg_readable = fail(errno_error(EPERM, "open('/dev/kmsg')"));
+  findings.filesystems.overlay = false;
+  DoctorReport report = make_doctor_report(findings);
+  EXPECT_EQ(report.exit_code, 0);
+  EXPECT_EQ(line_for(report, "audit log")->level, DoctorLevel::kWarn);
+  EXPECT_NE(line_for(report, "audit log")->fix.find("CAP_SYSLOG"), std::string::npos);
+  EXPECT_EQ(line_for(report, "filesystems")->level, DoctorLevel::kWarn);
+  EXPECT_EQ(line_for(report, "filesystems")->fix, "modprobe overlay");
+}
+
+TEST(Doctor, MissingTmpfsIsMissing) {
+  HostFindings findings = good_v1_host_as_root();
+  findings.filesystems.tmpfs = false;
+  const DoctorLine *filesystems = line_for(make_doctor_report(findings), "filesystems");
+  ASSERT_NE(filesystems, nullptr);
+  EXPECT_EQ(filesystems->level, DoctorLevel::kMiss);
+  EXPECT_NE(filesystems->fix.find("CONFIG_TMPFS"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hutch
