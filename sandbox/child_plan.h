@@ -54,6 +54,9 @@ struct ChildPlan {
   // IPC, UTS and cgroup namespaces: it becomes the namespace's init, and the function its child.
   bool new_namespaces = false;
   int network_namespace_fd = -1;  // the shared empty network namespace to join, or -1
+  int root_skeleton_fd = -1;      // mounts.h: the skeleton mount namespace to copy, or -1
+  const char *tmp_mount_options = nullptr;   // tmpfs options of /tmp
+  const char *work_mount_options = nullptr;  // tmpfs options of the working directory
 
   // Become fds 0, 1, 2 and 3 of the function.
   int stdin_fd = -1;

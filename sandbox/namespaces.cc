@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <cstring>
+
+#include "sandbox/mounts.h"
 #include <string>
 
 namespace hutch {
@@ -67,10 +69,15 @@ Result<UniqueFd> make_empty_network_namespace() {
 }
 
 bool enter_sandbox_namespaces(const ChildPlan &plan) {
-  // The mount namespace starts as a copy of the host's: make every mount private first, so nothing the
-  // job mounts propagates back, then give it a /proc of its own PID namespace.
-  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
-  if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) return false;
+  if (plan.root_skeleton_fd >= 0) {
+    if (!enter_job_root(plan)) return false;
+  } else {
+    // Without a skeleton: a copy of the host's mounts, made private first so nothing the job mounts
+    // propagates back, with a /proc of the job's own PID namespace.
+    if (::unshare(CLONE_NEWNS) != 0) return false;
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
+    if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) return false;
+  }
   if (::sethostname(kSandboxHostname, sizeof kSandboxHostname - 1) != 0) return false;
   if (plan.network_namespace_fd >= 0 && ::setns(plan.network_namespace_fd, CLONE_NEWNET) != 0) return false;
   return true;

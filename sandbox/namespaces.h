@@ -14,8 +14,9 @@
 
 namespace hutch {
 
-inline constexpr unsigned long kSandboxNamespaceFlags =
-    CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+// No CLONE_NEWNS here: copying the host's mount table per job is wasted work. The job's init joins the root
+// skeleton's mount namespace and unshares a copy of that instead (mounts.h).
+inline constexpr unsigned long kSandboxNamespaceFlags = CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
 
 inline constexpr const char kSandboxHostname[] = "hutch";
 
@@ -23,8 +24,8 @@ inline constexpr const char kSandboxHostname[] = "hutch";
 Result<UniqueFd> make_empty_network_namespace();
 
 // Child side, async-signal-safe: run as init of the fresh namespaces, before forking the function.
-// Keeps mount changes private to the job, mounts a /proc that shows only the job's processes, names the
-// host `hutch` and joins the shared network namespace.
+// Gives the job its own mount namespace (a copy of the root skeleton, mounts.h, or without one a private
+// copy of the host's with a fresh /proc), names the host `hutch` and joins the shared network namespace.
 bool enter_sandbox_namespaces(const ChildPlan &plan);
 
 }  // namespace hutch

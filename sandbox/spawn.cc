@@ -116,6 +116,9 @@ Result<SpawnedSandbox> spawn_sandbox(const SpawnOptions &options) {
   plan.supervisor_pidfd = own_pidfd();
   plan.new_namespaces = options.new_namespaces;
   plan.network_namespace_fd = options.network_namespace_fd;
+  plan.root_skeleton_fd = options.root_skeleton_fd;
+  plan.tmp_mount_options = options.tmp_mount_options.c_str();
+  plan.work_mount_options = options.work_mount_options.c_str();
   plan.stdin_fd = pipes.input.get();
   plan.stdout_fd = pipes.out.write.get();
   plan.stderr_fd = pipes.err.write.get();
@@ -169,10 +172,14 @@ Result<SpawnedSandbox> request_sandbox(int spawner_socket, const SpawnOptions &o
   request.working_directory = options.working_directory;
   request.new_namespaces = options.new_namespaces;
   request.join_network_namespace = options.new_namespaces && options.network_namespace_fd >= 0;
+  request.copy_root_skeleton = options.new_namespaces && options.root_skeleton_fd >= 0;
+  request.tmp_mount_options = options.tmp_mount_options;
+  request.work_mount_options = options.work_mount_options;
   std::vector<int> fds = {pipes.input.get(), pipes.out.write.get(), pipes.err.write.get(), pipes.result.get(),
                           pipes.report.write.get()};
   if (request.exec_by_fd) fds.push_back(options.target->fd());
   if (request.join_network_namespace) fds.push_back(options.network_namespace_fd);
+  if (request.copy_root_skeleton) fds.push_back(options.root_skeleton_fd);
   TRY_STATUS(send_spawn_request(spawner_socket, request, fds));
   return parent_ends(pipes);
 }

@@ -33,6 +33,9 @@ struct SpawnOptions {
   std::string working_directory = "/";
   bool new_namespaces = false;        // namespaces.h; needs root
   int network_namespace_fd = -1;      // with new_namespaces: the shared empty network namespace
+  int root_skeleton_fd = -1;          // with new_namespaces: the skeleton mount namespace (mounts.h)
+  std::string tmp_mount_options;      // with a skeleton: tmpfs options of /tmp and of the working directory
+  std::string work_mount_options;
 };
 
 // A started sandbox. The read ends are non-blocking and close-on-exec; the pid stays un-reaped until the

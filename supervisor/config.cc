@@ -46,7 +46,7 @@ Result<long> parse_whole(const std::string &flag, const std::string &text, long 
 
 const char *supervisor_usage() {
   return "usage: hutchd [--redis URL] [--concurrency N] [--consumer NAME] [--grace SECONDS]\n"
-         "              [--log-cap BYTES] [--pids N] [--uid-base UID] [--hutch-fn PATH] [--spawner PATH]\n"
+         "              [--log-cap BYTES] [--pids N] [--tmp-size BYTES] [--uid-base UID] [--hutch-fn PATH] [--spawner PATH]\n"
          "              [--function NAME=PATH]... [--verbose] [--check]\n"
          "Runs jobs from the Redis stream hutch:jobs in sandboxes. See docs/protocol.md.\n"
          "--check prints what this machine offers and what hutch will enforce, then exits (0: real isolation).\n";
@@ -62,6 +62,7 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
   std::string grace = env_or("HUTCH_GRACE", "30");
   std::string log_cap = env_or("HUTCH_LOG_CAP", "10M");
   std::string pids = env_or("HUTCH_PIDS", "256");
+  std::string tmp_size = env_or("HUTCH_TMP_SIZE", "64M");
   std::string uid_base = env_or("HUTCH_UID_BASE", "60000");
   config.hutch_fn_path = env_or("HUTCH_FN", "");
   config.spawner_path = env_or("HUTCH_SPAWNER", "");
@@ -89,6 +90,7 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
     else if (flag == "--grace") grace = value;
     else if (flag == "--log-cap") log_cap = value;
     else if (flag == "--pids") pids = value;
+    else if (flag == "--tmp-size") tmp_size = value;
     else if (flag == "--uid-base") uid_base = value;
     else if (flag == "--hutch-fn") config.hutch_fn_path = value;
     else if (flag == "--spawner") config.spawner_path = value;
@@ -110,6 +112,9 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
   auto cap = parse_size_bytes(log_cap);
   if (!cap || *cap < 1024) return fail(make_error("--log-cap: '" + log_cap + "' is not a size of at least 1K, e.g. 10M"));
   config.log_cap_bytes = *cap;
+  auto tmp = parse_size_bytes(tmp_size);
+  if (!tmp || *tmp < (1 << 20)) return fail(make_error("--tmp-size: '" + tmp_size + "' is not a size of at least 1M, e.g. 64M"));
+  config.tmp_size_bytes = *tmp;
   if (config.consumer.empty()) return fail(make_error("--consumer: the name must not be empty"));
   if (config.hutch_fn_path.empty()) config.hutch_fn_path = default_program_path("hutch-fn", "functions");
   if (config.spawner_path.empty()) config.spawner_path = default_program_path("hutch-spawner", "sandbox");

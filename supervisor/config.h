@@ -18,6 +18,7 @@ struct SupervisorConfig {
   double grace_seconds = 30;
   uint64_t log_cap_bytes = 10ULL << 20;
   uint32_t pids_per_job = 256;
+  uint64_t tmp_size_bytes = 64ULL << 20;  // each of the job's tmpfs mounts, /tmp and /work
   uint32_t uid_base = 60000;  // sandbox uid = uid_base + slot, when hutchd runs as root
   std::string hutch_fn_path;  // the built-ins' binary; default: next to hutchd
   std::string spawner_path;   // hutch-spawner; default: next to hutchd

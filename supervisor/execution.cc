@@ -10,6 +10,7 @@
 
 #include "queue/record.h"
 #include "sandbox/exit_info.h"
+#include "sandbox/mounts.h"
 #include "sandbox/rlimits.h"
 #include "supervisor/log.h"
 
@@ -114,6 +115,12 @@ void Execution::start() {
   options.seccomp_program = context_.seccomp;
   options.new_namespaces = context_.new_namespaces;
   options.network_namespace_fd = context_.network_namespace_fd;
+  if (context_.root_skeleton_fd >= 0) {
+    options.root_skeleton_fd = context_.root_skeleton_fd;
+    options.tmp_mount_options = tmpfs_options(context_.config->tmp_size_bytes, "1777");
+    options.work_mount_options = tmpfs_options(context_.config->tmp_size_bytes, "0700", static_cast<int>(sandbox_uid()));
+    options.working_directory = kJobWorkingDirectory;
+  }
 
   if (context_.spawners != nullptr) {
     auto requested = (*context_.spawners)[static_cast<size_t>(slot_)]->request(

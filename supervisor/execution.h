@@ -45,6 +45,7 @@ struct ExecutionContext {
   bool change_identity = false;      // running as root: each slot gets its own uid
   bool new_namespaces = false;       // running as root: PID, mount, IPC, UTS, cgroup namespaces per job
   int network_namespace_fd = -1;     // the shared empty network namespace
+  int root_skeleton_fd = -1;         // the root skeleton's mount namespace
   // cgroup v1: each slot's spawner forks its sandboxes inside the slot's cgroup. Null: hutchd forks.
   std::vector<std::unique_ptr<SlotSpawner>> *spawners = nullptr;
 };

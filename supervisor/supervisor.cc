@@ -4,6 +4,7 @@
 
 #include "queue/keys.h"
 #include "queue/record.h"
+#include "sandbox/mounts.h"
 #include "sandbox/namespaces.h"
 #include "supervisor/log.h"
 
@@ -78,10 +79,19 @@ Status Supervisor::prepare() {
     auto network = make_empty_network_namespace();
     if (!network) return fail(network.error().context("namespaces"));
     network_namespace_ = std::move(*network);
+    RootSkeletonSpec skeleton;
+    for (int slot = 0; slot < config_.concurrency; ++slot) skeleton.sandbox_uids.push_back(config_.uid_base + slot);
+    auto root = make_root_skeleton(skeleton);
+    if (!root) return fail(root.error().context("filesystem view"));
+    root_skeleton_ = std::move(*root);
     context_.new_namespaces = true;
     context_.network_namespace_fd = network_namespace_.get();
+    context_.root_skeleton_fd = root_skeleton_.get();
     log_info("namespaces: pid, mount, ipc, uts and cgroup per job; network: one shared empty namespace "
              "(loopback only)");
+    log_info("filesystem: a read-only skeleton (/usr, minimal /etc and /dev) per job, with its own /proc, and "
+             "tmpfs /tmp and " + std::string(kJobWorkingDirectory) + " of " + describe_bytes(config_.tmp_size_bytes) +
+             " each");
   } else {
     log_warning("namespaces: hutchd is not root, so jobs share its namespaces: they can see the host's "
                 "processes and reach its network, Redis included");

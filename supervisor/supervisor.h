@@ -54,6 +54,7 @@ class Supervisor {
   std::optional<SeccompProgram> seccomp_;
   SeccompAudit seccomp_audit_;
   UniqueFd network_namespace_;
+  UniqueFd root_skeleton_;
   Slots slots_;
   RedisConnection writer_;
   RedisConnection reader_;

@@ -13,11 +13,12 @@ namespace {
 
 class IsolationTest : public HutchTest {
  protected:
-  nlohmann::json probe() {
+  nlohmann::json probe(const std::string &extra_input = "") {
     auto address = parse_redis_url(redis_server().url());
     EXPECT_TRUE(address) << redis_server().url();
     int port = address ? address->port : 0;
-    Fields record = run_job({{"function", "probe"}, {"input", "{\"connect_port\":" + std::to_string(port) + "}"}});
+    std::string input = "{\"connect_port\":" + std::to_string(port) + extra_input + "}";
+    Fields record = run_job({{"function", "probe"}, {"input", input}});
     EXPECT_EQ(record["status"], "succeeded") << record["error"];
     nlohmann::json report = nlohmann::json::parse(record["output"], nullptr, /*allow_exceptions=*/false);
     EXPECT_TRUE(report.is_object()) << record["output"];
@@ -50,6 +51,47 @@ TEST_F(IsolationTest, CannotReachTheRedisThatFeedsTheQueue) {
   nlohmann::json report = probe();
   ASSERT_TRUE(report.contains("connect")) << report.dump();
   EXPECT_NE(report["connect"], "connected") << "127.0.0.1 inside the sandbox must not be the host's";
+}
+
+TEST_F(IsolationTest, SeesABuiltFilesystemNotTheHostsRoot) {
+  HUTCH_REQUIRE_ROOT();
+  nlohmann::json report = probe();
+  nlohmann::json exists = report["exists"];
+  for (const char *absent : {"/etc/shadow", "/root", "/home", "/sys", "/var", "/run", "/boot", "/dev/mem",
+                             "/dev/kmsg", "/dev/vda", "/dev/sda"})
+    EXPECT_FALSE(exists.value(absent, true)) << absent << " must not exist inside the sandbox";
+  for (const char *present : {"/dev/null", "/dev/urandom", "/usr/bin", "/etc/passwd", "/etc/ld.so.cache", "/tmp", "/work"})
+    EXPECT_TRUE(exists.value(present, false)) << present << " must exist inside the sandbox";
+  EXPECT_EQ(report.value("cwd", "?"), "/work");
+  // /proc/1 is the job's own init, which runs as root: the function may not read its memory or environment.
+  EXPECT_EQ(report["read"].value("/proc/1/environ", "ok"), "EACCES");
+  EXPECT_NE(report["read"].value("/proc/1/mem", "ok"), "ok");
+  EXPECT_EQ(report["read"].value("/etc/passwd", "?"), "ok");
+}
+
+TEST_F(IsolationTest, WritesOnlyToItsTmpAndWorkingDirectory) {
+  HUTCH_REQUIRE_ROOT();
+  nlohmann::json write = probe()["write"];
+  for (const char *read_only : {"/", "/usr", "/etc", "/dev"})
+    EXPECT_NE(write.value(read_only, "ok"), "ok") << "writing into " << read_only << " must fail";
+  EXPECT_EQ(write.value("/tmp", "?"), "ok");
+  EXPECT_EQ(write.value("/work", "?"), "ok");
+}
+
+TEST_F(IsolationTest, TmpIsASizeLimitedTmpfs) {
+  HUTCH_REQUIRE_ROOT();
+  nlohmann::json fill = probe(",\"fill_tmp_mb\":200")["fill_tmp"];
+  EXPECT_EQ(fill.value("error", "?"), "ENOSPC") << fill.dump();
+  EXPECT_LE(fill.value("written_mb", 1000), 64) << "the default /tmp holds 64 MiB";
+}
+
+TEST_F(IsolationTest, TwoJobsDoNotShareTmp) {
+  HUTCH_REQUIRE_ROOT();
+  // A first job leaves files in /tmp and /work; the next job (same slot or not) gets fresh ones.
+  probe(",\"leave_tmp_file\":true");
+  nlohmann::json second = probe();
+  EXPECT_FALSE(second["exists"].value("/tmp/left-by-probe", true)) << "a job's /tmp must die with it";
+  EXPECT_FALSE(second["exists"].value("/work/left-by-probe", true)) << "a job's working directory must die with it";
 }
 
 }  // namespace

@@ -1,0 +1,172 @@
+#include "sandbox/mounts.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "common/file_io.h"
+
+namespace hutch {
+namespace {
+
+// The skeleton is built under the host's /tmp, but only inside the helper's own mount namespace: the tmpfs
+// mounted there hides the host's /tmp from the helper alone.
+constexpr const char kStage[] = "/tmp";
+
+struct SkeletonFile {
+  std::string path;
+  std::string content;
+};
+
+// Everything the helper does, decided before fork: paths, file contents, link targets.
+struct SkeletonPlan {
+  std::vector<std::string> directories;
+  std::vector<std::pair<std::string, std::string>> symlinks;   // link path, target
+  std::vector<std::pair<std::string, std::string>> read_only_binds;  // host source, skeleton path
+  std::vector<std::pair<std::string, std::string>> device_binds;     // host node, skeleton path
+  std::vector<SkeletonFile> files;
+};
+
+std::string stage(const std::string &path) { return std::string(kStage) + path; }
+
+Result<SkeletonPlan> plan_skeleton(const RootSkeletonSpec &spec) {
+  SkeletonPlan plan;
+  for (const char *dir : {"/etc", "/dev", "/proc", "/tmp", "/work", "/usr", "/.old"}) plan.directories.push_back(stage(dir));
+  plan.read_only_binds.emplace_back("/usr", stage("/usr"));
+  // Debian 12 merges /usr: /bin, /lib... are symlinks there; elsewhere they are directories to bind.
+  for (const char *top : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
+    struct stat info {};
+    if (::lstat(top, &info) != 0) continue;
+    if (S_ISLNK(info.st_mode)) {
+      char target[4096];
+      ssize_t n = ::readlink(top, target, sizeof target - 1);
+      if (n <= 0) return fail(errno_error(std::string("readlink('") + top + "')"));
+      plan.symlinks.emplace_back(stage(top), std::string(target, static_cast<size_t>(n)));
+    } else if (S_ISDIR(info.st_mode)) {
+      plan.directories.push_back(stage(top));
+      plan.read_only_binds.emplace_back(top, stage(top));
+    }
+  }
+  for (const char *device : {"null", "zero", "full", "random", "urandom", "tty"}) {
+    std::string path = std::string("/dev/") + device;
+    plan.files.push_back({stage(path), ""});  // a mount point for the bind
+    plan.device_binds.emplace_back(path, stage(path));
+  }
+  plan.symlinks.emplace_back(stage("/dev/fd"), "/proc/self/fd");
+  plan.symlinks.emplace_back(stage("/dev/stdin"), "/proc/self/fd/0");
+  plan.symlinks.emplace_back(stage("/dev/stdout"), "/proc/self/fd/1");
+  plan.symlinks.emplace_back(stage("/dev/stderr"), "/proc/self/fd/2");
+
+  std::string passwd, group;
+  for (uid_t uid : spec.sandbox_uids) {
+    std::string name = "hutch" + std::to_string(uid);
+    passwd += name + ":x:" + std::to_string(uid) + ":" + std::to_string(uid) + ":hutch sandbox:/work:/usr/sbin/nologin\n";
+    group += name + ":x:" + std::to_string(uid) + ":\n";
+  }
+  plan.files.push_back({stage("/etc/passwd"), passwd});
+  plan.files.push_back({stage("/etc/group"), group});
+  plan.files.push_back({stage("/etc/resolv.conf"), ""});  // no network: nothing to resolve
+  plan.files.push_back({stage("/etc/hostname"), "hutch\n"});
+  for (const char *copied : {"/etc/ld.so.cache", "/etc/localtime"}) {
+    auto content = read_file(copied, 16 << 20);  // localtime is a symlink on Debian: this reads its target
+    if (content) plan.files.push_back({stage(copied), *content});
+  }
+  return plan;
+}
+
+// In the helper child: only system calls on the prepared plan.
+int build_skeleton(const SkeletonPlan &plan) {
+  if (::unshare(CLONE_NEWNS) != 0) return errno;
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return errno;
+  if (::mount("tmpfs", kStage, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=0755") != 0) return errno;
+  for (const std::string &dir : plan.directories) {
+    if (::mkdir(dir.c_str(), 0755) != 0) return errno;
+  }
+  if (::chmod((std::string(kStage) + "/tmp").c_str(), 01777) != 0) return errno;
+  for (const auto &[link, target] : plan.symlinks) {
+    if (::symlink(target.c_str(), link.c_str()) != 0) return errno;
+  }
+  for (const SkeletonFile &file : plan.files) {
+    int fd = ::open(file.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return errno;
+    bool written = write_all(fd, file.content.data(), file.content.size()).has_value();
+    ::close(fd);
+    if (!written) return EIO;
+  }
+  for (const auto &[source, target] : plan.read_only_binds) {
+    if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) return errno;
+    if (::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
+      return errno;
+  }
+  for (const auto &[source, target] : plan.device_binds) {
+    if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0) return errno;
+  }
+  if (::syscall(SYS_pivot_root, kStage, (std::string(kStage) + "/.old").c_str()) != 0) return errno;
+  if (::chdir("/") != 0) return errno;
+  if (::umount2("/.old", MNT_DETACH) != 0) return errno;
+  if (::rmdir("/.old") != 0) return errno;
+  // Read-only from here: a job can write only to its own /tmp and /work.
+  if (::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0) return errno;
+  return 0;
+}
+
+}  // namespace
+
+std::string tmpfs_options(uint64_t size_bytes, const char *mode, int owner_uid) {
+  std::string options = "size=" + std::to_string(size_bytes) + ",mode=" + mode;
+  if (owner_uid >= 0) options += ",uid=" + std::to_string(owner_uid) + ",gid=" + std::to_string(owner_uid);
+  return options;
+}
+
+Result<UniqueFd> make_root_skeleton(const RootSkeletonSpec &spec) {
+  TRY_ASSIGN(SkeletonPlan plan, plan_skeleton(spec));
+  int ready[2], release[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(release, O_CLOEXEC) != 0) return fail(errno_error("pipe2"));
+  UniqueFd ready_read(ready[0]), ready_write(ready[1]), release_read(release[0]), release_write(release[1]);
+  // hutchd is still single-threaded here (before the event loop), so the helper may use the plan's
+  // containers; it makes only system calls on them.
+  pid_t pid = ::fork();
+  if (pid < 0) return fail(errno_error("fork"));
+  if (pid == 0) {
+    release_write.reset();
+    ready_read.reset();
+    int error = build_skeleton(plan);
+    ssize_t ignored = ::write(ready_write.get(), &error, sizeof error);
+    char byte;
+    ignored = ::read(release_read.get(), &byte, 1);  // keep the namespace alive until the parent holds it
+    (void)ignored;
+    ::_exit(0);
+  }
+  ready_write.reset();
+  release_read.reset();
+  int error = -1;
+  ssize_t n = ::read(ready_read.get(), &error, sizeof error);
+  UniqueFd namespace_fd;
+  if (n == sizeof error && error == 0) {
+    namespace_fd.reset(::open(("/proc/" + std::to_string(pid) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!namespace_fd) error = errno;
+  }
+  release_write.reset();
+  ::waitpid(pid, nullptr, 0);
+  if (n != sizeof error) return fail(make_error("root skeleton helper died before reporting"));
+  if (error != 0) return fail(errno_error(error, "build the root skeleton"));
+  return namespace_fd;
+}
+
+bool enter_job_root(const ChildPlan &plan) {
+  // Joining the skeleton's namespace moves our root and cwd into it; unsharing gives this job a private
+  // copy, whose propagation is private already, so nothing mounted below reaches the skeleton or the host.
+  if (::setns(plan.root_skeleton_fd, CLONE_NEWNS) != 0) return false;
+  if (::unshare(CLONE_NEWNS) != 0) return false;
+  if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) return false;
+  if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, plan.tmp_mount_options) != 0) return false;
+  return ::mount("tmpfs", kJobWorkingDirectory, "tmpfs", MS_NOSUID | MS_NODEV, plan.work_mount_options) == 0;
+}
+
+}  // namespace hutch

@@ -1,0 +1,42 @@
+// The filesystem a job sees: not the host's root but a skeleton built once at start-up, of which each job
+// gets a private copy plus its own /proc, /tmp and working directory.
+//
+// The skeleton (a read-only tmpfs root, in a mount namespace of its own that hutchd holds by fd):
+//   /usr read-only bind (and /bin, /lib*, /sbin as on the host: merged-/usr symlinks or read-only binds)
+//   /etc with only ld.so.cache, localtime, passwd and group naming the sandbox users, an empty resolv.conf
+//   /dev with only null, zero, full, random, urandom and tty (binds of the host's nodes) and the fd links
+//   empty /proc, /tmp, /work to mount on. No /sys, /home, /root, /var, /run, no host /proc.
+// Per job (in the job's init, after its PID namespace exists): join the skeleton namespace, unshare a
+// private copy of it (a handful of mounts, so cheap), and mount a fresh proc, a size-limited tmpfs /tmp
+// and a tmpfs /work owned by the sandbox user. All of it vanishes with the job's last process.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "common/unique_fd.h"
+#include "sandbox/child_plan.h"
+
+namespace hutch {
+
+inline constexpr const char kJobWorkingDirectory[] = "/work";
+
+struct RootSkeletonSpec {
+  std::vector<uid_t> sandbox_uids;  // one passwd/group entry each ("hutch<slot>")
+};
+
+// Parent side, once at start-up: builds the skeleton in a helper process and returns an fd of its mount
+// namespace. Blocking (a few ms), before the event loop runs.
+Result<UniqueFd> make_root_skeleton(const RootSkeletonSpec &spec);
+
+// "size=67108864,mode=1777": mount options of the job's tmpfs mounts, prepared by the parent.
+std::string tmpfs_options(uint64_t size_bytes, const char *mode, int owner_uid = -1);
+
+// Child side, async-signal-safe, in the job's init: the private copy of the skeleton and the job's mounts.
+bool enter_job_root(const ChildPlan &plan);
+
+}  // namespace hutch
