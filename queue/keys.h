@@ -46,6 +46,7 @@ inline constexpr std::string_view kError = "error";
 inline constexpr std::string_view kWorker = "worker";
 inline constexpr std::string_view kLimits = "limits";
 inline constexpr std::string_view kLogsTruncated = "logs_truncated";
+inline constexpr std::string_view kIsolation = "isolation";
 }  // namespace record
 
 // Log stream fields (stream hutch:logs:<id>).

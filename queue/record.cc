@@ -71,6 +71,7 @@ std::vector<Command> running_commands(const Job &job, const StartFacts &facts) {
   Command hset = base_hset(job, status, facts.worker);
   add(hset, keys::record::kStartedAt, format_timestamp_ms(facts.started_at_ms));
   add(hset, keys::record::kLimits, facts.limits);
+  if (!facts.isolation.empty()) add(hset, keys::record::kIsolation, facts.isolation);
   return {std::move(hset), index_command(job), event_command(job, status)};
 }
 
@@ -87,6 +88,7 @@ std::vector<Command> final_commands(const Job &job, const FinalFacts &facts) {
   add(hset, keys::record::kOutput, facts.output);
   if (!facts.error.empty()) add(hset, keys::record::kError, facts.error);
   if (!facts.limits.empty()) add(hset, keys::record::kLimits, facts.limits);
+  if (!facts.isolation.empty()) add(hset, keys::record::kIsolation, facts.isolation);
   add(hset, keys::record::kLogsTruncated, facts.logs_truncated ? "1" : "0");
 
   std::string logs = keys::execution_logs(job.id);

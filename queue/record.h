@@ -24,6 +24,7 @@ struct StartFacts {
   std::string worker;
   std::string limits;  // "cgroup v1", "cgroup v2", "rlimit"
   int64_t started_at_ms = 0;
+  std::string isolation;  // the protections in force, as tokens: "cgroup-v1 pidns ... seccomp"
 };
 
 struct FinalFacts {
@@ -31,6 +32,7 @@ struct FinalFacts {
   std::string error;
   std::string worker;
   std::string limits;
+  std::string isolation;
   std::optional<int64_t> started_at_ms;  // absent for a job that never started (rejected)
   int64_t finished_at_ms = 0;
   std::optional<double> duration_seconds;

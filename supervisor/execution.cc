@@ -84,7 +84,8 @@ std::vector<std::string> Execution::environment() const {
 void Execution::start() {
   started_at_ms_ = now_unix_ms();
   started_ns_ = uv_hrtime();
-  context_.writer->send_batch(running_commands(job_, {context_.config->consumer, context_.limits_word, started_at_ms_}));
+  context_.writer->send_batch(
+      running_commands(job_, {context_.config->consumer, context_.limits_word, started_at_ms_, context_.isolation}));
 
   RlimitOptions rlimit_options;
   if (context_.cgroups != nullptr) {
@@ -306,6 +307,7 @@ void Execution::finish() {
   FinalFacts facts;
   facts.worker = context_.config->consumer;
   facts.limits = context_.limits_word;
+  facts.isolation = context_.isolation;
   facts.started_at_ms = started_at_ms_;
   facts.finished_at_ms = now_unix_ms();
   facts.logs_truncated = log_budget_.truncated();

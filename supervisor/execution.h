@@ -38,6 +38,7 @@ struct ExecutionContext {
   const SupervisorConfig *config = nullptr;
   CgroupManager *cgroups = nullptr;  // null: rlimits only
   std::string limits_word;           // record field `limits`
+  std::string isolation;             // record field `isolation`
   const sock_fprog *seccomp = nullptr;
   RedisConnection *writer = nullptr;
   LogShipper *shipper = nullptr;

@@ -103,8 +103,29 @@ Status Supervisor::prepare() {
     log_info("identity: functions run as uid " + std::to_string(config_.uid_base) + "+slot, without capabilities");
   log_info("seccomp: " + std::to_string(seccomp_->instruction_count()) + "-instruction filter; the audit log " +
            (seccomp_audit_.available() ? "names forbidden calls" : "is not readable, so forbidden calls go unnamed"));
+  context_.isolation = isolation_tokens();
+  log_info("isolation: " + context_.isolation);
   log_info("functions: " + joined(registry_.names()));
   return {};
+}
+
+// The record's `isolation` field: one token per protection in force (docs/protocol.md lists them).
+std::string Supervisor::isolation_tokens() const {
+  std::vector<std::string> tokens;
+  tokens.push_back(context_.limits_word == "cgroup v2" ? "cgroup-v2" : context_.limits_word == "cgroup v1" ? "cgroup-v1" : "rlimit");
+  if (context_.new_namespaces) {
+    for (const char *token : {"pidns", "ipcns", "utsns", "cgroupns", "netns"}) tokens.push_back(token);
+    if (context_.root_skeleton_fd >= 0) tokens.push_back("rootfs");
+  }
+  if (context_.change_identity) {
+    tokens.push_back("uid");
+    tokens.push_back("nocaps");
+  }
+  tokens.push_back("nnp");
+  tokens.push_back("seccomp");
+  std::string joined_tokens;
+  for (const std::string &token : tokens) joined_tokens += (joined_tokens.empty() ? "" : " ") + token;
+  return joined_tokens;
 }
 
 Status Supervisor::start_spawners() {

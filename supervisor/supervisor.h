@@ -33,6 +33,7 @@ class Supervisor {
   // Detects limits, compiles the seccomp policy, opens functions. An error here stops hutchd at start.
   Status prepare();
   Status start_spawners();
+  std::string isolation_tokens() const;
   void run();  // connects and reads; returns when the loop has nothing left (after shutdown)
   // First call: drain. A second call: stop waiting for the grace period.
   void request_shutdown(const char *why);

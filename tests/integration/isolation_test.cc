@@ -94,5 +94,12 @@ TEST_F(IsolationTest, TwoJobsDoNotShareTmp) {
   EXPECT_FALSE(second["exists"].value("/work/left-by-probe", true)) << "a job's working directory must die with it";
 }
 
+TEST_F(IsolationTest, TheRecordListsTheProtectionsInForce) {
+  HUTCH_REQUIRE_ROOT();
+  Fields record = run_job({{"function", "hello"}});
+  EXPECT_EQ(record["isolation"], "cgroup-v1 pidns ipcns utsns cgroupns netns rootfs uid nocaps nnp seccomp")
+      << "this machine kind has cgroup v1 and the suite runs as root";
+}
+
 }  // namespace
 }  // namespace hutch::test

@@ -33,7 +33,7 @@ TEST(RecordTest, TimestampsAreUtcIso8601WithMilliseconds) {
 }
 
 TEST(RecordTest, RunningWritesRecordIndexAndEvent) {
-  auto commands = running_commands(sample_job(), {"w1", "cgroup v1", 1700000000200});
+  auto commands = running_commands(sample_job(), {"w1", "cgroup v1", 1700000000200, "cgroup-v1 pidns seccomp"});
   ASSERT_EQ(commands.size(), 3u);
   auto fields = hset_fields(commands[0]);
   EXPECT_EQ(commands[0][1], "hutch:exec:1700000000123-0");
@@ -44,6 +44,7 @@ TEST(RecordTest, RunningWritesRecordIndexAndEvent) {
   EXPECT_EQ(fields["enqueued_at"], "2023-11-14T22:13:20.123Z");
   EXPECT_EQ(fields["started_at"], "2023-11-14T22:13:20.200Z");
   EXPECT_EQ(fields["limits"], "cgroup v1");
+  EXPECT_EQ(fields["isolation"], "cgroup-v1 pidns seccomp");
   EXPECT_EQ(commands[1], (Command{"ZADD", "hutch:execs", "1700000000123", "1700000000123-0"}));
   EXPECT_EQ(commands[2], (Command{"PUBLISH", "hutch:events", "1700000000123-0 running"}));
 }
