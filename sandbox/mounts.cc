@@ -5,12 +5,12 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "common/file_io.h"
+#include "sandbox/namespaces.h"
 
 namespace hutch {
 namespace {
@@ -126,37 +126,7 @@ std::string tmpfs_options(uint64_t size_bytes, const char *mode, int owner_uid) 
 
 Result<UniqueFd> make_root_skeleton(const RootSkeletonSpec &spec) {
   TRY_ASSIGN(SkeletonPlan plan, plan_skeleton(spec));
-  int ready[2], release[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(release, O_CLOEXEC) != 0) return fail(errno_error("pipe2"));
-  UniqueFd ready_read(ready[0]), ready_write(ready[1]), release_read(release[0]), release_write(release[1]);
-  // hutchd is still single-threaded here (before the event loop), so the helper may use the plan's
-  // containers; it makes only system calls on them.
-  pid_t pid = ::fork();
-  if (pid < 0) return fail(errno_error("fork"));
-  if (pid == 0) {
-    release_write.reset();
-    ready_read.reset();
-    int error = build_skeleton(plan);
-    ssize_t ignored = ::write(ready_write.get(), &error, sizeof error);
-    char byte;
-    ignored = ::read(release_read.get(), &byte, 1);  // keep the namespace alive until the parent holds it
-    (void)ignored;
-    ::_exit(0);
-  }
-  ready_write.reset();
-  release_read.reset();
-  int error = -1;
-  ssize_t n = ::read(ready_read.get(), &error, sizeof error);
-  UniqueFd namespace_fd;
-  if (n == sizeof error && error == 0) {
-    namespace_fd.reset(::open(("/proc/" + std::to_string(pid) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC));
-    if (!namespace_fd) error = errno;
-  }
-  release_write.reset();
-  ::waitpid(pid, nullptr, 0);
-  if (n != sizeof error) return fail(make_error("root skeleton helper died before reporting"));
-  if (error != 0) return fail(errno_error(error, "build the root skeleton"));
-  return namespace_fd;
+  return hold_namespace_built_by_helper("mnt", [&plan] { return build_skeleton(plan); });
 }
 
 bool enter_job_root(const ChildPlan &plan) {

@@ -32,23 +32,20 @@ bool bring_loopback_up() {
 
 }  // namespace
 
-Result<UniqueFd> make_empty_network_namespace() {
+Result<UniqueFd> hold_namespace_built_by_helper(const char *kind, const std::function<int()> &build) {
   int ready[2], release[2];
   if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(release, O_CLOEXEC) != 0) return fail(errno_error("pipe2"));
   UniqueFd ready_read(ready[0]), ready_write(ready[1]), release_read(release[0]), release_write(release[1]);
   pid_t pid = ::fork();
   if (pid < 0) return fail(errno_error("fork"));
   if (pid == 0) {
-    // Report 0 or the errno, then wait until the parent has opened our namespace (EOF on `release`,
-    // so our copy of its write end must go first).
+    // Our copy of the release pipe's write end goes first, or the read below would never see EOF.
     release_write.reset();
     ready_read.reset();
-    int error = 0;
-    if (::unshare(CLONE_NEWNET) != 0) error = errno;
-    else if (!bring_loopback_up()) error = errno;
+    int error = build();
     ssize_t ignored = ::write(ready_write.get(), &error, sizeof error);
     char byte;
-    ignored = ::read(release_read.get(), &byte, 1);
+    ignored = ::read(release_read.get(), &byte, 1);  // stay until the parent holds the namespace
     (void)ignored;
     ::_exit(0);
   }
@@ -58,14 +55,22 @@ Result<UniqueFd> make_empty_network_namespace() {
   ssize_t n = ::read(ready_read.get(), &error, sizeof error);
   UniqueFd namespace_fd;
   if (n == sizeof error && error == 0) {
-    namespace_fd.reset(::open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
+    std::string path = "/proc/" + std::to_string(pid) + "/ns/" + kind;
+    namespace_fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!namespace_fd) error = errno;
   }
   release_write.reset();  // the helper reads EOF and exits
   ::waitpid(pid, nullptr, 0);
-  if (n != sizeof error) return fail(make_error("network namespace helper died before reporting"));
-  if (error != 0) return fail(errno_error(error, "create the empty network namespace"));
+  if (n != sizeof error) return fail(make_error(std::string("the ") + kind + " namespace helper died before reporting"));
+  if (error != 0) return fail(errno_error(error, std::string("build the ") + kind + " namespace"));
   return namespace_fd;
+}
+
+Result<UniqueFd> make_empty_network_namespace() {
+  return hold_namespace_built_by_helper("net", [] {
+    if (::unshare(CLONE_NEWNET) != 0) return errno;
+    return bring_loopback_up() ? 0 : errno;
+  });
 }
 
 bool enter_sandbox_namespaces(const ChildPlan &plan) {

@@ -8,6 +8,8 @@
 
 #include <sched.h>
 
+#include <functional>
+
 #include "common/error.h"
 #include "common/unique_fd.h"
 #include "sandbox/child_plan.h"
@@ -22,6 +24,12 @@ inline constexpr const char kSandboxHostname[] = "hutch";
 
 // Parent side, once at start-up (blocking: forks a helper that unshares and brings loopback up).
 Result<UniqueFd> make_empty_network_namespace();
+
+// Runs `build` in a forked helper (which must leave the helper inside the new namespace and return 0 or an
+// errno), then returns an fd of the helper's /proc/<pid>/ns/<kind>, which keeps the namespace alive after
+// the helper exits. For start-up only: hutchd is single-threaded then, so `build` may use what the parent
+// prepared, but it should make only system calls.
+Result<UniqueFd> hold_namespace_built_by_helper(const char *kind, const std::function<int()> &build);
 
 // Child side, async-signal-safe: run as init of the fresh namespaces, before forking the function.
 // Gives the job its own mount namespace (a copy of the root skeleton, mounts.h, or without one a private
