@@ -77,12 +77,24 @@ Result<SeccompProgram> SeccompProgram::compile(const SeccompPolicy &policy) {
   return program;
 }
 
-std::string syscall_name(int number) {
-  char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, number);
+std::string syscall_name(int number, uint32_t audit_arch) {
+  // libseccomp's architecture tokens are the AUDIT_ARCH_* values.
+  char *name = seccomp_syscall_resolve_num_arch(audit_arch == 0 ? SCMP_ARCH_NATIVE : audit_arch, number);
   if (name == nullptr) return {};
   std::string result(name);
   free(name);
   return result;
+}
+
+}  // namespace hutch
+
+namespace hutch {
+
+std::string describe_syscall(int number, uint32_t audit_arch) {
+  if (audit_arch == 0 || audit_arch == seccomp_arch_native()) return syscall_name(number);
+  std::string name = syscall_name(number, audit_arch);
+  std::string abi = audit_arch == SCMP_ARCH_X86 ? "i386" : audit_arch == SCMP_ARCH_X32 ? "x32" : "a foreign";
+  return (name.empty() ? "call " + std::to_string(number) : name) + " through the " + abi + " ABI";
 }
 
 }  // namespace hutch

@@ -6,6 +6,8 @@
 
 #include <linux/filter.h>
 
+#include <cstdint>
+
 #include <string>
 #include <vector>
 
@@ -51,7 +53,10 @@ class SeccompProgram {
   sock_fprog program_{};
 };
 
-// "ptrace" for 101 on x86_64; empty when unknown.
-std::string syscall_name(int number);
+// "ptrace" for 101 on x86_64; empty when unknown. `audit_arch` is the AUDIT_ARCH_* value of the ABI the
+// call came through (as the kernel's audit record gives it); 0 means this machine's own.
+std::string syscall_name(int number, uint32_t audit_arch = 0);
+// "ptrace", or for a call through another ABI "getpid through the i386 ABI".
+std::string describe_syscall(int number, uint32_t audit_arch);
 
 }  // namespace hutch

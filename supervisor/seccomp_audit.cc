@@ -28,6 +28,14 @@ int64_t audit_time_ms(const std::string &record) {
   return static_cast<int64_t>(seconds * 1000);
 }
 
+// "... arch=c000003e ..." -> 0xc000003e; 0 when absent.
+unsigned long field_hex(const std::string &record, const std::string &name) {
+  std::string needle = " " + name + "=";
+  auto at = record.find(needle);
+  if (at == std::string::npos) return 0;
+  return std::strtoul(record.c_str() + at + needle.size(), nullptr, 16);
+}
+
 }  // namespace
 
 SeccompAudit::SeccompAudit() {
@@ -49,7 +57,9 @@ std::string SeccompAudit::syscall_that_killed(uid_t uid, int64_t since_unix_ms) 
     long number = field_number(record, "syscall");
     if (number < 0) continue;
     if (seen_.size() >= 256) seen_.erase(seen_.begin());
-    seen_[static_cast<uid_t>(field_number(record, "uid"))] = {audit_time_ms(record), syscall_name(static_cast<int>(number))};
+    auto arch = static_cast<uint32_t>(field_hex(record, "arch"));
+    seen_[static_cast<uid_t>(field_number(record, "uid"))] = {audit_time_ms(record),
+                                                             describe_syscall(static_cast<int>(number), arch)};
   }
   auto it = seen_.find(uid);
   if (it == seen_.end()) return {};
