@@ -5,26 +5,38 @@
 #include <cstring>
 
 namespace hutch {
+namespace {
+
+// One message: the payload in `data`, room for every fd a request may carry in `control`.
+struct Message {
+  iovec data{};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kSpawnMaxFds)] = {};
+  msghdr header{};
+
+  Message(void *payload, size_t size) : data{payload, size} {
+    header.msg_iov = &data;
+    header.msg_iovlen = 1;
+    header.msg_control = control;
+    header.msg_controllen = sizeof control;
+  }
+};
+
+}  // namespace
 
 Status send_spawn_request(int socket, const SpawnRequest &request, std::span<const int> fds) {
   msgpack::sbuffer buffer;
   msgpack::pack(buffer, request);
   if (buffer.size() > kMaxSpawnMessageBytes)
     return fail(make_error("spawn request of " + std::to_string(buffer.size()) + " bytes is too large"));
-  iovec data{buffer.data(), buffer.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kSpawnMaxFds)] = {};
-  msghdr message{};
-  message.msg_iov = &data;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-  cmsghdr *header = CMSG_FIRSTHDR(&message);
+  Message message(buffer.data(), buffer.size());
+  message.header.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+  cmsghdr *header = CMSG_FIRSTHDR(&message.header);
   header->cmsg_level = SOL_SOCKET;
   header->cmsg_type = SCM_RIGHTS;
   header->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
   std::memcpy(CMSG_DATA(header), fds.data(), sizeof(int) * fds.size());
   for (;;) {
-    ssize_t sent = ::sendmsg(socket, &message, MSG_NOSIGNAL);
+    ssize_t sent = ::sendmsg(socket, &message.header, MSG_NOSIGNAL);
     if (sent < 0 && errno == EINTR) continue;
     if (sent < 0) return fail(errno_error("send the spawn request"));
     return {};
@@ -33,21 +45,16 @@ Status send_spawn_request(int socket, const SpawnRequest &request, std::span<con
 
 Result<std::optional<std::pair<SpawnRequest, std::vector<UniqueFd>>>> receive_spawn_request(int socket) {
   std::vector<char> buffer(kMaxSpawnMessageBytes);
-  iovec data{buffer.data(), buffer.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kSpawnMaxFds)] = {};
-  msghdr message{};
-  message.msg_iov = &data;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
+  Message message(buffer.data(), buffer.size());
   ssize_t received;
   do {
-    received = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+    received = ::recvmsg(socket, &message.header, MSG_CMSG_CLOEXEC);
   } while (received < 0 && errno == EINTR);
   if (received < 0) return fail(errno_error("receive a spawn request"));
   if (received == 0) return std::optional<std::pair<SpawnRequest, std::vector<UniqueFd>>>{};
   std::vector<UniqueFd> fds;
-  for (cmsghdr *header = CMSG_FIRSTHDR(&message); header != nullptr; header = CMSG_NXTHDR(&message, header)) {
+  for (cmsghdr *header = CMSG_FIRSTHDR(&message.header); header != nullptr;
+       header = CMSG_NXTHDR(&message.header, header)) {
     if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
     size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
     for (size_t i = 0; i < count; ++i) {
@@ -56,7 +63,7 @@ Result<std::optional<std::pair<SpawnRequest, std::vector<UniqueFd>>>> receive_sp
       fds.emplace_back(fd);
     }
   }
-  if (message.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) return fail(make_error("spawn request truncated"));
+  if (message.header.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) return fail(make_error("spawn request truncated"));
   try {
     msgpack::object_handle handle = msgpack::unpack(buffer.data(), static_cast<size_t>(received));
     SpawnRequest request = handle.get().as<SpawnRequest>();
