@@ -94,6 +94,7 @@ class JobCgroupV1 final : public JobCgroup {
       none = false;
       ::kill(pid, SIGKILL);  // ESRCH: it died meanwhile, which is the goal
     }
+    seen_empty_ = none;
     return none;
   }
   Result<bool> is_empty() const override {
@@ -125,14 +126,19 @@ class JobCgroupV1 final : public JobCgroup {
     return value;
   }
   Status release() override {
-    TRY_ASSIGN(bool empty, is_empty());
-    if (!empty) return fail(errno_error(EBUSY, "release cgroup '" + slot_.memory_dir + "'"));
+    // Once kill_all found the slot empty nothing can enter it again until it is handed out anew (the
+    // spawner forks only on hutchd's request), so the finishing sweep's answer stands; no second read.
+    if (!seen_empty_) {
+      TRY_ASSIGN(bool empty, is_empty());
+      if (!empty) return fail(errno_error(EBUSY, "release cgroup '" + slot_.memory_dir + "'"));
+    }
     slot_.in_use = false;
     return {};
   }
 
  private:
   Slot &slot_;
+  bool seen_empty_ = false;
 };
 
 Status open_counter(UniqueFd &fd, const std::string &path, int mode) {
