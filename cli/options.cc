@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "cli/status_words.h"
+#include "common/file_name.h"
 
 namespace hutch::cli {
 namespace {
@@ -74,13 +75,37 @@ Result<bool> take_common(ArgumentReader &reader, Invocation &invocation, bool &h
   return take_into(reader, "--redis", invocation.redis_url);
 }
 
+// `--file NAME=PATH`, or `--file PATH` for the file's own name.
+Result<std::pair<std::string, std::string>> parse_file_option(const std::string &value) {
+  size_t equals = value.find('=');
+  std::string path = equals == std::string::npos ? value : value.substr(equals + 1);
+  std::string name = equals == std::string::npos ? path.substr(path.rfind('/') + 1) : value.substr(0, equals);
+  if (path.empty()) return fail(make_error("submit: --file '" + value + "' names no file; use --file NAME=PATH"));
+  if (!is_valid_file_name(name))
+    return fail(make_error("submit: --file '" + value + "': '" + name + "' cannot be a file name in the job; " +
+                           kFileNameRule + " (give one with --file NAME=PATH)"));
+  return std::pair{name, path};
+}
+
 Result<Command> parse_submit(ArgumentReader &reader, Invocation &invocation, bool &help) {
   SubmitOptions options;
   std::optional<std::string> function;
   while (!reader.done()) {
+    std::optional<std::string> file;
+    TRY_ASSIGN(bool has_file, take_into(reader, "--file", file));
+    if (has_file) {
+      TRY_ASSIGN(auto named_file, parse_file_option(*file));
+      for (const auto &[name, path] : options.files) {
+        if (name == named_file.first)
+          return fail(make_error("submit: --file: two files are named '" + name + "'; give each its own NAME="));
+      }
+      options.files.push_back(std::move(named_file));
+      continue;
+    }
     bool matched = false;
     for (auto [name, target] : {std::pair{"--input", &options.input}, std::pair{"--timeout", &options.timeout},
-                                std::pair{"--memory", &options.memory}, std::pair{"--cpu", &options.cpu}}) {
+                                std::pair{"--memory", &options.memory}, std::pair{"--cpu", &options.cpu},
+                                std::pair{"--out", &options.out}}) {
       TRY_ASSIGN(bool taken, take_into(reader, name, *target));
       if (taken) {
         matched = true;
@@ -169,6 +194,35 @@ Result<Command> parse_logs(ArgumentReader &reader, Invocation &invocation, bool 
   return options;
 }
 
+// `put KEY FILE` and `get KEY [FILE]`: positional arguments only.
+Result<std::vector<std::string>> take_positionals(ArgumentReader &reader, Invocation &invocation, bool &help,
+                                                  size_t most) {
+  std::vector<std::string> positionals;
+  while (!reader.done()) {
+    TRY_ASSIGN(bool common, take_common(reader, invocation, help));
+    if (common) continue;
+    if (positionals.size() == most || (reader.peek().starts_with("-") && reader.peek() != "-"))
+      return fail(reader.unexpected());
+    positionals.push_back(reader.take());
+  }
+  return positionals;
+}
+
+Result<Command> parse_put(ArgumentReader &reader, Invocation &invocation, bool &help) {
+  TRY_ASSIGN(auto args, take_positionals(reader, invocation, help, 2));
+  if (args.size() != 2 && !help) return fail(make_error("put: give a key and a file, e.g. hutch put img:1 photo.jpg"));
+  args.resize(2);
+  return PutOptions{args[0], args[1]};
+}
+
+Result<Command> parse_get(ArgumentReader &reader, Invocation &invocation, bool &help) {
+  TRY_ASSIGN(auto args, take_positionals(reader, invocation, help, 2));
+  if (args.empty() && !help) return fail(make_error("get: give a key, and a file to write (default: stdout)"));
+  GetOptions options{args.empty() ? "" : args[0], std::nullopt};
+  if (args.size() == 2) options.path = args[1];
+  return options;
+}
+
 Result<Command> parse_doctor(ArgumentReader &reader, Invocation &invocation, bool &help) {
   DoctorOptions options;
   while (!reader.done()) {
@@ -206,6 +260,8 @@ Result<Invocation> parse_command_line(const std::vector<std::string> &args) {
   if (verb == "ls") command = parse_ls(reader, invocation, help);
   if (verb == "logs") command = parse_logs(reader, invocation, help);
   if (verb == "doctor") command = parse_doctor(reader, invocation, help);
+  if (verb == "put") command = parse_put(reader, invocation, help);
+  if (verb == "get") command = parse_get(reader, invocation, help);
   if (!command) return fail(command.error());
   if (!help) invocation.command = std::move(*command);
   return invocation;
