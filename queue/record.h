@@ -42,13 +42,20 @@ struct FinalFacts {
   std::optional<uint64_t> memory_peak_bytes;
   std::string output = "null";
   bool logs_truncated = false;
+  // Output files: the SETs that store them (job_files.h) and the record's `files_out`, both empty when the
+  // function left none or did not succeed.
+  std::vector<std::vector<std::string>> output_stores;
+  std::string files_out;
 };
+
+// The facts of a job refused before it ran: status `rejected` and why.
+FinalFacts rejection_facts(const std::string &worker, const std::string &sentence);
 
 // HSET + ZADD + PUBLISH for `running`, sent together.
 std::vector<Command> running_commands(const Job &job, const StartFacts &facts);
 
-// MULTI, HSET of the final fields, ZADD, the log stream's eof entry, PUBLISH, XACK, EXEC: the record and
+// MULTI, the output files' SETs, HSET of the final fields, ZADD, the log stream's eof entry, PUBLISH, XACK, EXEC: the record and
 // the acknowledgement land together or not at all.
-std::vector<Command> final_commands(const Job &job, const FinalFacts &facts);
+std::vector<Command> final_commands(const Job &job, FinalFacts facts);
 
 }  // namespace hutch

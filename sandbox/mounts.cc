@@ -136,6 +136,10 @@ bool enter_job_root(const ChildPlan &plan) {
   if (::unshare(CLONE_NEWNS) != 0) return false;
   if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) return false;
   if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, plan.tmp_mount_options) != 0) return false;
+  // The working directory hutchd made (job_directory.h) is a detached mount: attaching it here puts it in
+  // this job's namespace only.
+  if (plan.work_mount_fd >= 0)
+    return ::move_mount(plan.work_mount_fd, "", AT_FDCWD, kJobWorkingDirectory, MOVE_MOUNT_F_EMPTY_PATH) == 0;
   return ::mount("tmpfs", kJobWorkingDirectory, "tmpfs", MS_NOSUID | MS_NODEV, plan.work_mount_options) == 0;
 }
 

@@ -8,7 +8,7 @@
 //   empty /proc, /tmp, /work to mount on. No /sys, /home, /root, /var, /run, no host /proc.
 // Per job (in the job's init, after its PID namespace exists): join the skeleton namespace, unshare a
 // private copy of it (a handful of mounts, so cheap), and mount a fresh proc, a size-limited tmpfs /tmp
-// and a tmpfs /work owned by the sandbox user. All of it vanishes with the job's last process.
+// and a tmpfs /work owned by the sandbox user (or attach the one hutchd made, job_directory.h). All of it vanishes with the job's last process.
 #pragma once
 
 #include <sys/types.h>

@@ -87,11 +87,14 @@ Status Supervisor::prepare() {
     context_.new_namespaces = true;
     context_.network_namespace_fd = network_namespace_.get();
     context_.root_skeleton_fd = root_skeleton_.get();
+    context_.job_directories = true;
     log_info("namespaces: pid, mount, ipc, uts and cgroup per job; network: one shared empty namespace "
              "(loopback only)");
     log_info("filesystem: a read-only skeleton (/usr, minimal /etc and /dev) per job, with its own /proc, and "
-             "tmpfs /tmp and " + std::string(kJobWorkingDirectory) + " of " + describe_bytes(config_.tmp_size_bytes) +
-             " each");
+             "tmpfs /tmp of " + describe_bytes(config_.tmp_size_bytes) + "; " + kJobWorkingDirectory +
+             " made by hutchd per job, with the job's files in $HUTCH_IN and what it hands back in $HUTCH_OUT (at most " +
+             describe_bytes(config_.file_cap_bytes) + " per file, " + describe_bytes(config_.job_files_cap_bytes) +
+             " per job)");
   } else {
     log_warning("namespaces: hutchd is not root, so jobs share its namespaces: they can see the host's "
                 "processes and reach its network, Redis included");
@@ -198,13 +201,8 @@ void Supervisor::on_entry(const std::string &id, StreamFields fields) {
 
 void Supervisor::reject(const ParsedJob &parsed) {
   log_info("job " + parsed.job.id + " rejected: " + *parsed.rejection);
-  FinalFacts facts;
-  facts.status = ExecutionStatus::kRejected;
-  facts.error = *parsed.rejection;
-  facts.worker = config_.consumer;
-  facts.finished_at_ms = now_unix_ms();
   std::string id = parsed.job.id;
-  writer_.send_batch(final_commands(parsed.job, facts), [id](const redisReply *reply) {
+  writer_.send_batch(final_commands(parsed.job, rejection_facts(config_.consumer, *parsed.rejection)), [id](const redisReply *reply) {
     if (reply_is_error(reply)) log_error("job " + id + ": writing the rejection failed: " + reply_string(reply));
   });
 }
