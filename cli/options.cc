@@ -223,6 +223,57 @@ Result<Command> parse_get(ArgumentReader &reader, Invocation &invocation, bool &
   return options;
 }
 
+Result<Command> parse_function(ArgumentReader &reader, Invocation &invocation, bool &help) {
+  FunctionOptions options;
+  if (!reader.done() && !reader.peek().starts_with("-")) options.action = reader.take();
+  const bool changes = options.action == "create" || options.action == "update";
+  while (!reader.done()) {
+    bool matched = false;
+    if (changes) {
+      for (auto [name, target] : {std::pair{"--entry", &options.entry}, std::pair{"--file", &options.file},
+                                  std::pair{"--package", &options.package}, std::pair{"--timeout", &options.timeout},
+                                  std::pair{"--memory", &options.memory}, std::pair{"--cpu", &options.cpu},
+                                  std::pair{"--description", &options.description}}) {
+        TRY_ASSIGN(bool taken, take_into(reader, name, *target));
+        if ((matched = taken)) break;
+      }
+    }
+    if (matched) continue;
+    TRY_ASSIGN(bool common, take_common(reader, invocation, help));
+    if (common) continue;
+    if (!options.name.empty() || reader.peek().starts_with("-")) return fail(reader.unexpected());
+    options.name = reader.take();
+  }
+  if (help) return options;
+  if (options.action != "create" && options.action != "update" && options.action != "list" &&
+      options.action != "show" && options.action != "delete")
+    return fail(make_error("function: use create, update, list, show or delete"));
+  if (options.action != "list" && options.name.empty())
+    return fail(make_error("function " + options.action + ": name the function"));
+  if (options.action == "list" && !options.name.empty()) return fail(make_error("function list: takes no name"));
+  if (options.file && options.package) return fail(make_error("function: give --file or --package, not both"));
+  if (options.action == "create" && !options.entry)
+    return fail(make_error("function create: give --entry, the command that runs it, e.g. --entry 'python3 main.py'"));
+  if (options.action == "create" && !options.file && !options.package)
+    return fail(make_error("function create: give the code with --file PATH or --package DIR|ZIP|TAR.GZ"));
+  return options;
+}
+
+Result<Command> parse_package(ArgumentReader &reader, Invocation &invocation, bool &help) {
+  PackageOptions options;
+  if (!reader.done() && !reader.peek().starts_with("-")) options.action = reader.take();
+  TRY_ASSIGN(auto args, take_positionals(reader, invocation, help, 1));
+  if (help) return options;
+  if (options.action != "push" && options.action != "list" && options.action != "show" && options.action != "delete")
+    return fail(make_error("package: use push, list, show or delete"));
+  if (options.action == "list" && !args.empty()) return fail(make_error("package list: takes no argument"));
+  if (options.action != "list" && args.empty())
+    return fail(make_error(options.action == "push" ? "package push: give the package directory"
+                                                    : "package " + options.action + ": name the package"));
+  if (!args.empty()) options.argument = args[0];
+  return options;
+}
+
 Result<Command> parse_doctor(ArgumentReader &reader, Invocation &invocation, bool &help) {
   DoctorOptions options;
   while (!reader.done()) {
@@ -262,6 +313,8 @@ Result<Invocation> parse_command_line(const std::vector<std::string> &args) {
   if (verb == "doctor") command = parse_doctor(reader, invocation, help);
   if (verb == "put") command = parse_put(reader, invocation, help);
   if (verb == "get") command = parse_get(reader, invocation, help);
+  if (verb == "function") command = parse_function(reader, invocation, help);
+  if (verb == "package") command = parse_package(reader, invocation, help);
   if (!command) return fail(command.error());
   if (!help) invocation.command = std::move(*command);
   return invocation;

@@ -58,8 +58,27 @@ struct DoctorOptions {
   std::optional<std::string> concurrency;
 };
 
+// `function create|update|list|show|delete`. Values are checked by the verb (cli/function.cc).
+struct FunctionOptions {
+  std::string action;
+  std::string name;
+  std::optional<std::string> entry;
+  std::optional<std::string> file;     // a single file as the code
+  std::optional<std::string> package;  // a directory, .zip or .tar.gz as the code
+  std::optional<std::string> timeout;
+  std::optional<std::string> memory;
+  std::optional<std::string> cpu;
+  std::optional<std::string> description;
+};
+
+// `package push DIR`, `package list|show NAME|delete NAME`.
+struct PackageOptions {
+  std::string action;
+  std::string argument;
+};
+
 using Command = std::variant<HelpRequest, SubmitOptions, StatusOptions, LsOptions, LogsOptions, DoctorOptions,
-                             PutOptions, GetOptions>;
+                             PutOptions, GetOptions, FunctionOptions, PackageOptions>;
 
 struct Invocation {
   std::optional<std::string> redis_url;  // none: HUTCH_REDIS, then the default

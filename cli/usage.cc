@@ -11,6 +11,11 @@ const char kUsage[] = R"(usage:
   hutch [--redis URL] logs -f
   hutch [--redis URL] put KEY FILE
   hutch [--redis URL] get KEY [FILE]
+  hutch [--redis URL] function create NAME --entry 'CMD ARGS' (--file PATH | --package DIR|ZIP|TAR.GZ)
+                                 [--timeout S] [--memory SIZE] [--cpu N] [--description TEXT]
+  hutch [--redis URL] function update NAME [same options as create]
+  hutch [--redis URL] function list | show NAME | delete NAME
+  hutch [--redis URL] package push DIR|ZIP|TAR.GZ | list | show NAME | delete NAME
   hutch doctor [--uid-base N] [--concurrency N]
 
 commands:
@@ -26,6 +31,10 @@ commands:
            (lines the function wrote on stderr go to stderr)
   put      store FILE (- for stdin) as the string value of KEY, byte for byte
   get      write the string value of KEY to FILE (default: stdout), byte for byte
+  function user functions, stored in Redis and runnable by every hutchd: create (code from one file or a
+           package), update (new code, entry or defaults), list, show (checksum, times, executions), delete
+  package  several functions sharing one code base, named by hutch.toml or hutch.json: push registers them
+           all as <package>.<function>; list, show, delete
   doctor   print what this machine offers hutchd and what it will enforce (as `hutchd --check`); exits 0
            only with real isolation (cgroups and seccomp); --uid-base and --concurrency as for hutchd
 

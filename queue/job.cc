@@ -123,10 +123,13 @@ ParsedJob parse_job(const std::string &id, const StreamFields &fields, const Fun
     } else if (name == keys::job::kInput) {
       reject(check_input(value, job));
     } else if (name == keys::job::kTimeout) {
+      job.timeout_given = true;
       reject(check_timeout(value, job));
     } else if (name == keys::job::kMemory) {
+      job.memory_given = true;
       reject(check_memory(value, job));
     } else if (name == keys::job::kCpu) {
+      job.cpu_given = true;
       reject(check_cpu(value, job));
     } else if (name == keys::job::kFiles) {
       reject(check_files(value, job));

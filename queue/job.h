@@ -44,6 +44,10 @@ struct Job {
   double timeout_seconds = 0;
   uint64_t memory_bytes = 0;
   double cpu_cores = 0;
+  // Whether the job set them itself: a user function's own defaults apply only where it did not.
+  bool timeout_given = false;
+  bool memory_given = false;
+  bool cpu_given = false;
   std::vector<JobFile> files;      // sorted by name
   std::string files_json;          // the field as sent, for the record; empty when absent
   std::string output_prefix;       // output file <name> is stored as <output_prefix>/<name>

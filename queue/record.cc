@@ -104,7 +104,7 @@ std::vector<Command> final_commands(const Job &job, FinalFacts facts) {
 
   std::string logs = keys::execution_logs(job.id);
   std::vector<Command> commands{{"MULTI"}};
-  for (Command &store : facts.output_stores) commands.push_back(std::move(store));
+  for (Command &store : facts.extra_commands) commands.push_back(std::move(store));
   commands.push_back(std::move(hset));
   commands.push_back(index_command(job));
   commands.push_back({"XADD", logs, "*", std::string(keys::log::kEof), std::string(status)});

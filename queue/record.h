@@ -42,9 +42,9 @@ struct FinalFacts {
   std::optional<uint64_t> memory_peak_bytes;
   std::string output = "null";
   bool logs_truncated = false;
-  // Output files: the SETs that store them (job_files.h) and the record's `files_out`, both empty when the
-  // function left none or did not succeed.
-  std::vector<std::vector<std::string>> output_stores;
+  // Written in the same MULTI, before the record: the SETs of the output files (job_files.h) and a user
+  // function's execution count. `files_out` is empty when the function left no files or did not succeed.
+  std::vector<std::vector<std::string>> extra_commands;
   std::string files_out;
 };
 

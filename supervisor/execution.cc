@@ -8,6 +8,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "queue/function_definition.h"
 #include "queue/job_files.h"
 #include "sandbox/exit_info.h"
 #include "sandbox/mounts.h"
@@ -39,7 +40,7 @@ std::string trim(const std::string &text) {
 }  // namespace
 
 Execution::Execution(ExecutionContext &context, Job job, const FunctionSpec &function, const ExecTarget &target,
-                     int slot, std::function<void(Execution &)> on_finished)
+                     int slot, std::function<void(Execution &)> on_finished, std::shared_ptr<const void> keep_alive)
     : context_(context),
       job_(std::move(job)),
       function_(function),
@@ -49,6 +50,7 @@ Execution::Execution(ExecutionContext &context, Job job, const FunctionSpec &fun
       timeout_timer_(context.loop),
       sweep_timer_(context.loop),
       log_budget_(context.config->log_cap_bytes) {
+  keep_alive_ = std::move(keep_alive);
   outcome_.timeout_seconds = job_.timeout_seconds;
   outcome_.memory_limit_bytes = job_.memory_bytes;
   outcome_.grace_seconds = context.config->grace_seconds;
@@ -75,10 +77,12 @@ std::vector<std::string> Execution::environment() const {
       "LANG=C.UTF-8",
       "HOME=/tmp",
       "HUTCH_RESULT_FD=3",
-      "HUTCH_FUNCTION=" + job_.function,
+      "HUTCH_FUNCTION=" + (function_.name_in_package.empty() ? job_.function : function_.name_in_package),
       "HUTCH_EXECUTION_ID=" + job_.id,
       std::string("HUTCH_TIMEOUT=") + timeout,
   };
+  if (!function_.package_name.empty()) variables.push_back("HUTCH_PACKAGE=" + function_.package_name);
+  if (!function_.package_directory.empty()) variables.push_back(std::string("HUTCH_FUNCTION_DIR=") + kFunctionPackageDirectory);
   if (directory_) {
     variables.push_back(std::string("HUTCH_IN=") + kJobInputDirectory);
     variables.push_back(std::string("HUTCH_OUT=") + kJobOutputDirectory);
@@ -171,6 +175,16 @@ void Execution::launch(std::vector<std::string> input_files) {
     rlimit_options.cpu_seconds = static_cast<uint64_t>(std::ceil(job_.timeout_seconds * job_.cpu_cores)) + 1;
   }
 
+  if (!function_.package_directory.empty()) {
+    auto tree = clone_read_only_tree(function_.package_directory);
+    if (!tree || context_.root_skeleton_fd < 0) {
+      std::string why = tree ? "hutchd runs without root, so it cannot show the package to the sandbox"
+                             : tree.error().message;
+      fail_to_start("could not show the function's package to the sandbox: " + why);
+      return;
+    }
+    package_mount_ = std::move(*tree);
+  }
   if (context_.job_directories) {
     if (auto prepared = prepare_directory(input_files); !prepared) {
       log_error("job " + job_.id + ": working directory: " + prepared.error().message);
@@ -197,6 +211,7 @@ void Execution::launch(std::vector<std::string> input_files) {
     options.working_directory = kJobWorkingDirectory;
   }
   if (directory_) options.work_mount_fd = directory_->fd();
+  options.package_mount_fd = package_mount_.get();
 
   if (context_.spawners != nullptr) {
     auto requested = (*context_.spawners)[static_cast<size_t>(slot_)]->request(
@@ -373,7 +388,7 @@ void Execution::collect_output_files(FinalFacts &facts) {
   std::vector<OutputFile> files;
   for (CollectedFile &file : *collected) files.push_back({std::move(file.name), std::move(file.content)});
   facts.files_out = files_out_json(job_, files);
-  facts.output_stores = store_output_commands(job_, std::move(files));
+  facts.extra_commands = store_output_commands(job_, std::move(files));
 }
 
 void Execution::finish() {
@@ -431,6 +446,14 @@ void Execution::finish() {
     if (outcome_.files_error) verdict = classify_outcome(outcome_);
   }
   directory_.reset();  // frees the job's tmpfs: nothing of the job is left once the record is written
+  package_mount_.reset();
+  if (!function_.package_directory.empty()) {
+    // `hutch function show` counts executions; a function deleted meanwhile is not brought back.
+    facts.extra_commands.push_back({"EVAL",
+                                    "if redis.call('EXISTS', KEYS[1]) == 1 then "
+                                    "return redis.call('HINCRBY', KEYS[1], 'executions', 1) end return 0",
+                                    "1", keys::function_definition(job_.function)});
+  }
   facts.status = verdict.status;
   facts.error = verdict.error;
 

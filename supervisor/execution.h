@@ -62,8 +62,9 @@ class Execution {
  public:
   static constexpr size_t kMaxOutputBytes = 1 << 20;
 
+  // `keep_alive` owns `function` and `target` when they are not the supervisor's (a user function).
   Execution(ExecutionContext &context, Job job, const FunctionSpec &function, const ExecTarget &target, int slot,
-            std::function<void(Execution &)> on_finished);
+            std::function<void(Execution &)> on_finished, std::shared_ptr<const void> keep_alive = {});
   ~Execution();
   Execution(const Execution &) = delete;
   Execution &operator=(const Execution &) = delete;
@@ -106,6 +107,8 @@ class Execution {
 
   std::unique_ptr<JobCgroup> cgroup_;
   std::optional<JobDirectory> directory_;
+  UniqueFd package_mount_;  // a user function's package, read-only, until the sandbox has attached it
+  std::shared_ptr<const void> keep_alive_;
   SpawnedSandbox pending_;  // while the slot's spawner forks it
   pid_t pid_ = -1;
   UniqueFd pidfd_;

@@ -128,7 +128,7 @@ TEST(JobFilesTest, OutputsAreStoredInsideTheFinalTransactionAndListed) {
   FinalFacts facts;
   facts.status = ExecutionStatus::kSucceeded;
   facts.files_out = files_out_json(job, files);
-  facts.output_stores = store_output_commands(job, std::move(files));
+  facts.extra_commands = store_output_commands(job, std::move(files));
   EXPECT_EQ(facts.files_out,
             R"([{"bytes":3,"key":"hutch:out:1700000000123-0/a.png","name":"a.png"},)"
             R"({"bytes":2,"key":"hutch:out:1700000000123-0/b.txt","name":"b.txt"}])");
