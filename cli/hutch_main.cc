@@ -65,6 +65,10 @@ int run(const std::vector<std::string> &args) {
         if constexpr (std::is_same_v<Options, StatusOptions>) return run_status(*redis, options);
         if constexpr (std::is_same_v<Options, LsOptions>) return run_ls(*redis, options);
         if constexpr (std::is_same_v<Options, LogsOptions>) return run_logs(*redis, *address, options);
+        if constexpr (std::is_same_v<Options, PutOptions>) return run_put(*redis, options);
+        if constexpr (std::is_same_v<Options, GetOptions>) return run_get(*redis, options);
+        if constexpr (std::is_same_v<Options, FunctionOptions>) return run_function(*redis, options);
+        if constexpr (std::is_same_v<Options, PackageOptions>) return run_package(*redis, options);
         return 0;  // HelpRequest and DoctorOptions, answered above
       },
       invocation->command);

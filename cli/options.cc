@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "cli/status_words.h"
+#include "common/file_name.h"
 
 namespace hutch::cli {
 namespace {
@@ -74,13 +75,37 @@ Result<bool> take_common(ArgumentReader &reader, Invocation &invocation, bool &h
   return take_into(reader, "--redis", invocation.redis_url);
 }
 
+// `--file NAME=PATH`, or `--file PATH` for the file's own name.
+Result<std::pair<std::string, std::string>> parse_file_option(const std::string &value) {
+  size_t equals = value.find('=');
+  std::string path = equals == std::string::npos ? value : value.substr(equals + 1);
+  std::string name = equals == std::string::npos ? path.substr(path.rfind('/') + 1) : value.substr(0, equals);
+  if (path.empty()) return fail(make_error("submit: --file '" + value + "' names no file; use --file NAME=PATH"));
+  if (!is_valid_file_name(name))
+    return fail(make_error("submit: --file '" + value + "': '" + name + "' cannot be a file name in the job; " +
+                           kFileNameRule + " (give one with --file NAME=PATH)"));
+  return std::pair{name, path};
+}
+
 Result<Command> parse_submit(ArgumentReader &reader, Invocation &invocation, bool &help) {
   SubmitOptions options;
   std::optional<std::string> function;
   while (!reader.done()) {
+    std::optional<std::string> file;
+    TRY_ASSIGN(bool has_file, take_into(reader, "--file", file));
+    if (has_file) {
+      TRY_ASSIGN(auto named_file, parse_file_option(*file));
+      for (const auto &[name, path] : options.files) {
+        if (name == named_file.first)
+          return fail(make_error("submit: --file: two files are named '" + name + "'; give each its own NAME="));
+      }
+      options.files.push_back(std::move(named_file));
+      continue;
+    }
     bool matched = false;
     for (auto [name, target] : {std::pair{"--input", &options.input}, std::pair{"--timeout", &options.timeout},
-                                std::pair{"--memory", &options.memory}, std::pair{"--cpu", &options.cpu}}) {
+                                std::pair{"--memory", &options.memory}, std::pair{"--cpu", &options.cpu},
+                                std::pair{"--out", &options.out}}) {
       TRY_ASSIGN(bool taken, take_into(reader, name, *target));
       if (taken) {
         matched = true;
@@ -169,6 +194,86 @@ Result<Command> parse_logs(ArgumentReader &reader, Invocation &invocation, bool 
   return options;
 }
 
+// `put KEY FILE` and `get KEY [FILE]`: positional arguments only.
+Result<std::vector<std::string>> take_positionals(ArgumentReader &reader, Invocation &invocation, bool &help,
+                                                  size_t most) {
+  std::vector<std::string> positionals;
+  while (!reader.done()) {
+    TRY_ASSIGN(bool common, take_common(reader, invocation, help));
+    if (common) continue;
+    if (positionals.size() == most || (reader.peek().starts_with("-") && reader.peek() != "-"))
+      return fail(reader.unexpected());
+    positionals.push_back(reader.take());
+  }
+  return positionals;
+}
+
+Result<Command> parse_put(ArgumentReader &reader, Invocation &invocation, bool &help) {
+  TRY_ASSIGN(auto args, take_positionals(reader, invocation, help, 2));
+  if (args.size() != 2 && !help) return fail(make_error("put: give a key and a file, e.g. hutch put img:1 photo.jpg"));
+  args.resize(2);
+  return PutOptions{args[0], args[1]};
+}
+
+Result<Command> parse_get(ArgumentReader &reader, Invocation &invocation, bool &help) {
+  TRY_ASSIGN(auto args, take_positionals(reader, invocation, help, 2));
+  if (args.empty() && !help) return fail(make_error("get: give a key, and a file to write (default: stdout)"));
+  GetOptions options{args.empty() ? "" : args[0], std::nullopt};
+  if (args.size() == 2) options.path = args[1];
+  return options;
+}
+
+Result<Command> parse_function(ArgumentReader &reader, Invocation &invocation, bool &help) {
+  FunctionOptions options;
+  if (!reader.done() && !reader.peek().starts_with("-")) options.action = reader.take();
+  const bool changes = options.action == "create" || options.action == "update";
+  while (!reader.done()) {
+    bool matched = false;
+    if (changes) {
+      for (auto [name, target] : {std::pair{"--entry", &options.entry}, std::pair{"--file", &options.file},
+                                  std::pair{"--package", &options.package}, std::pair{"--timeout", &options.timeout},
+                                  std::pair{"--memory", &options.memory}, std::pair{"--cpu", &options.cpu},
+                                  std::pair{"--description", &options.description}}) {
+        TRY_ASSIGN(bool taken, take_into(reader, name, *target));
+        if ((matched = taken)) break;
+      }
+    }
+    if (matched) continue;
+    TRY_ASSIGN(bool common, take_common(reader, invocation, help));
+    if (common) continue;
+    if (!options.name.empty() || reader.peek().starts_with("-")) return fail(reader.unexpected());
+    options.name = reader.take();
+  }
+  if (help) return options;
+  if (options.action != "create" && options.action != "update" && options.action != "list" &&
+      options.action != "show" && options.action != "delete")
+    return fail(make_error("function: use create, update, list, show or delete"));
+  if (options.action != "list" && options.name.empty())
+    return fail(make_error("function " + options.action + ": name the function"));
+  if (options.action == "list" && !options.name.empty()) return fail(make_error("function list: takes no name"));
+  if (options.file && options.package) return fail(make_error("function: give --file or --package, not both"));
+  if (options.action == "create" && !options.entry)
+    return fail(make_error("function create: give --entry, the command that runs it, e.g. --entry 'python3 main.py'"));
+  if (options.action == "create" && !options.file && !options.package)
+    return fail(make_error("function create: give the code with --file PATH or --package DIR|ZIP|TAR.GZ"));
+  return options;
+}
+
+Result<Command> parse_package(ArgumentReader &reader, Invocation &invocation, bool &help) {
+  PackageOptions options;
+  if (!reader.done() && !reader.peek().starts_with("-")) options.action = reader.take();
+  TRY_ASSIGN(auto args, take_positionals(reader, invocation, help, 1));
+  if (help) return options;
+  if (options.action != "push" && options.action != "list" && options.action != "show" && options.action != "delete")
+    return fail(make_error("package: use push, list, show or delete"));
+  if (options.action == "list" && !args.empty()) return fail(make_error("package list: takes no argument"));
+  if (options.action != "list" && args.empty())
+    return fail(make_error(options.action == "push" ? "package push: give the package directory"
+                                                    : "package " + options.action + ": name the package"));
+  if (!args.empty()) options.argument = args[0];
+  return options;
+}
+
 Result<Command> parse_doctor(ArgumentReader &reader, Invocation &invocation, bool &help) {
   DoctorOptions options;
   while (!reader.done()) {
@@ -206,6 +311,10 @@ Result<Invocation> parse_command_line(const std::vector<std::string> &args) {
   if (verb == "ls") command = parse_ls(reader, invocation, help);
   if (verb == "logs") command = parse_logs(reader, invocation, help);
   if (verb == "doctor") command = parse_doctor(reader, invocation, help);
+  if (verb == "put") command = parse_put(reader, invocation, help);
+  if (verb == "get") command = parse_get(reader, invocation, help);
+  if (verb == "function") command = parse_function(reader, invocation, help);
+  if (verb == "package") command = parse_package(reader, invocation, help);
   if (!command) return fail(command.error());
   if (!help) invocation.command = std::move(*command);
   return invocation;

@@ -21,7 +21,19 @@ struct SubmitOptions {
   std::optional<std::string> timeout;
   std::optional<std::string> memory;
   std::optional<std::string> cpu;
+  std::vector<std::pair<std::string, std::string>> files;  // --file NAME=PATH: file name in the job, local path
+  std::optional<std::string> out;
   bool wait = false;
+};
+
+struct PutOptions {
+  std::string key;
+  std::string path;  // "-": stdin
+};
+
+struct GetOptions {
+  std::string key;
+  std::optional<std::string> path;  // none or "-": stdout
 };
 
 struct StatusOptions {
@@ -46,7 +58,27 @@ struct DoctorOptions {
   std::optional<std::string> concurrency;
 };
 
-using Command = std::variant<HelpRequest, SubmitOptions, StatusOptions, LsOptions, LogsOptions, DoctorOptions>;
+// `function create|update|list|show|delete`. Values are checked by the verb (cli/function.cc).
+struct FunctionOptions {
+  std::string action;
+  std::string name;
+  std::optional<std::string> entry;
+  std::optional<std::string> file;     // a single file as the code
+  std::optional<std::string> package;  // a directory, .zip or .tar.gz as the code
+  std::optional<std::string> timeout;
+  std::optional<std::string> memory;
+  std::optional<std::string> cpu;
+  std::optional<std::string> description;
+};
+
+// `package push DIR`, `package list|show NAME|delete NAME`.
+struct PackageOptions {
+  std::string action;
+  std::string argument;
+};
+
+using Command = std::variant<HelpRequest, SubmitOptions, StatusOptions, LsOptions, LogsOptions, DoctorOptions,
+                             PutOptions, GetOptions, FunctionOptions, PackageOptions>;
 
 struct Invocation {
   std::optional<std::string> redis_url;  // none: HUTCH_REDIS, then the default

@@ -48,10 +48,17 @@ Status resolve_submit_input(SubmitOptions &options) {
 Result<int> run_submit(RedisClient &redis, const SubmitOptions &options) {
   std::vector<std::string> command{"XADD", std::string(keys::kJobsStream), "*", std::string(keys::job::kFunction),
                                    options.function};
+  std::optional<std::string> files;
+  if (!options.files.empty()) {
+    TRY_ASSIGN(std::string uploaded, upload_submit_files(redis, options));
+    files = std::move(uploaded);
+  }
   for (auto [field, value] : {std::pair{keys::job::kInput, &options.input},
                               std::pair{keys::job::kTimeout, &options.timeout},
                               std::pair{keys::job::kMemory, &options.memory},
-                              std::pair{keys::job::kCpu, &options.cpu}}) {
+                              std::pair{keys::job::kCpu, &options.cpu},
+                              std::pair{keys::job::kFiles, static_cast<const std::optional<std::string> *>(&files)},
+                              std::pair{keys::job::kOut, &options.out}}) {
     if (!*value) continue;
     command.emplace_back(field);
     command.push_back(**value);

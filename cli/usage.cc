@@ -3,21 +3,38 @@
 namespace hutch::cli {
 
 const char kUsage[] = R"(usage:
-  hutch [--redis URL] submit FUNCTION [--input JSON|@FILE] [--timeout S] [--memory SIZE] [--cpu N] [--wait]
+  hutch [--redis URL] submit FUNCTION [--input JSON|@FILE] [--timeout S] [--memory SIZE] [--cpu N]
+                             [--file [NAME=]PATH]... [--out PREFIX] [--wait]
   hutch [--redis URL] status ID [--json]
   hutch [--redis URL] ls [--function F] [--status S] [--limit N]
   hutch [--redis URL] logs ID [-f]
   hutch [--redis URL] logs -f
+  hutch [--redis URL] put KEY FILE
+  hutch [--redis URL] get KEY [FILE]
+  hutch [--redis URL] function create NAME --entry 'CMD ARGS' (--file PATH | --package DIR|ZIP|TAR.GZ)
+                                 [--timeout S] [--memory SIZE] [--cpu N] [--description TEXT]
+  hutch [--redis URL] function update NAME [same options as create]
+  hutch [--redis URL] function list | show NAME | delete NAME
+  hutch [--redis URL] package push DIR|ZIP|TAR.GZ | list | show NAME | delete NAME
   hutch doctor [--uid-base N] [--concurrency N]
 
 commands:
   submit   enqueue a job and print its execution id; --input @FILE reads the input from FILE (@- for stdin);
-           --wait follows its logs, prints the final record, and exits 0 only if it succeeded
+           --file uploads a file (as hutch:upload:<sha256>) and gives it to the job as $HUTCH_IN/NAME
+           (NAME defaults to the file's own name); --out sets where output files go (<PREFIX>/<name>,
+           default hutch:out:<id>); --wait follows its logs, prints the final record, and exits 0 only if it
+           succeeded
   status   print the execution record (--json: one JSON object); a job not yet started shows `queued`
   ls       list executions, newest first (default limit 20)
   logs     print the lines logged so far by an execution; -f follows until it ends;
            without an ID, -f follows every execution, each line prefixed with its id and function
            (lines the function wrote on stderr go to stderr)
+  put      store FILE (- for stdin) as the string value of KEY, byte for byte
+  get      write the string value of KEY to FILE (default: stdout), byte for byte
+  function user functions, stored in Redis and runnable by every hutchd: create (code from one file or a
+           package), update (new code, entry or defaults), list, show (checksum, times, executions), delete
+  package  several functions sharing one code base, named by hutch.toml or hutch.json: push registers them
+           all as <package>.<function>; list, show, delete
   doctor   print what this machine offers hutchd and what it will enforce (as `hutchd --check`); exits 0
            only with real isolation (cgroups and seccomp); --uid-base and --concurrency as for hutchd
 

@@ -25,6 +25,16 @@ Result<int> run_logs_follow_all(RedisClient &redis, const RedisAddress &address)
 // only when hutchd can run with real isolation.
 Result<int> run_doctor(const DoctorOptions &options);
 
+// `put KEY FILE`, `get KEY [FILE]`: a file's bytes into or out of one Redis string.
+Result<int> run_put(RedisClient &redis, const PutOptions &options);
+Result<int> run_get(RedisClient &redis, const GetOptions &options);
+// `submit --file`: stores each file under its content address; returns the job's `files` field.
+Result<std::string> upload_submit_files(RedisClient &redis, const SubmitOptions &options);
+
+// `function ...` and `package ...`: user functions stored in Redis.
+Result<int> run_function(RedisClient &redis, const FunctionOptions &options);
+Result<int> run_package(RedisClient &redis, const PackageOptions &options);
+
 // Prints a record the way `status` does; `submit --wait` ends with it.
 void print_record(const FieldList &record, bool json);
 

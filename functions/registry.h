@@ -16,6 +16,11 @@ struct FunctionSpec {
   std::string executable;         // absolute path
   std::vector<std::string> argv;  // argv[0] included
   bool builtin = false;
+  // User functions (stored in Redis): the unpacked package on the host, shown read-only at /function in the
+  // sandbox, and the function's name inside its package ($HUTCH_FUNCTION).
+  std::string package_directory;
+  std::string name_in_package;
+  std::string package_name;
 };
 
 class FunctionRegistry {

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <set>
@@ -57,6 +58,36 @@ std::optional<std::string> check_input(const std::string &text, Job &job) {
   return std::nullopt;
 }
 
+std::optional<std::string> check_files(const std::string &text, Job &job) {
+  job.files_json = text;
+  std::string field(keys::job::kFiles);
+  const std::string shape = "give a JSON object mapping a file name to a Redis key, e.g. {\"photo.jpg\":\"img:1\"}";
+  auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) return field + ": " + quote_value(text) + " is not valid JSON; " + shape;
+  if (!parsed.is_object()) return field + ": " + quote_value(text) + " is not a JSON object; " + shape;
+  if (parsed.size() > kMaxJobFiles)
+    return field + ": " + std::to_string(parsed.size()) + " files is too many; at most " + std::to_string(kMaxJobFiles);
+  for (const auto &[name, key] : parsed.items()) {
+    if (!is_valid_file_name(name)) return field + ": file name " + quote_value(name) + " is not allowed; " + kFileNameRule;
+    if (!key.is_string()) return field + ": the key of " + quote_value(name) + " is not a string; " + shape;
+    const std::string &key_text = key.get_ref<const std::string &>();
+    if (key_text.empty() || key_text.size() > kMaxKeyBytes)
+      return field + ": the key of " + quote_value(name) + " must be 1-1024 bytes long";
+    job.files.push_back({name, key_text});
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_out(const std::string &text, Job &job) {
+  job.output_prefix = text;
+  std::string field(keys::job::kOut);
+  bool printable = std::all_of(text.begin(), text.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+  if (text.empty() || text.size() > kMaxKeyBytes - kMaxFileNameBytes - 1 || !printable)
+    return field + ": " + quote_value(text) +
+           " is not a usable key prefix; use 1-768 printable characters without spaces, e.g. results:42";
+  return std::nullopt;
+}
+
 std::optional<std::string> check_function(const std::string &text, const FunctionCatalog &functions, Job &job) {
   job.function = text;
   if (functions.exists(text)) return std::nullopt;
@@ -92,15 +123,24 @@ ParsedJob parse_job(const std::string &id, const StreamFields &fields, const Fun
     } else if (name == keys::job::kInput) {
       reject(check_input(value, job));
     } else if (name == keys::job::kTimeout) {
+      job.timeout_given = true;
       reject(check_timeout(value, job));
     } else if (name == keys::job::kMemory) {
+      job.memory_given = true;
       reject(check_memory(value, job));
     } else if (name == keys::job::kCpu) {
+      job.cpu_given = true;
       reject(check_cpu(value, job));
+    } else if (name == keys::job::kFiles) {
+      reject(check_files(value, job));
+    } else if (name == keys::job::kOut) {
+      reject(check_out(value, job));
     } else {
-      reject("unknown field " + quote_value(name) + "; the fields are function, input, timeout, memory and cpu");
+      reject("unknown field " + quote_value(name) +
+             "; the fields are function, input, timeout, memory, cpu, files and out");
     }
   }
+  if (job.output_prefix.empty()) job.output_prefix = keys::default_output_prefix(id);
   if (!has_function) {
     // Missing function is the most basic problem: it wins over any other.
     parsed.rejection = "function: missing; name the function to run, e.g. function hello (known functions are " +

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/file_name.h"
+
 namespace hutch {
 
 using StreamFields = std::vector<std::pair<std::string, std::string>>;
@@ -25,6 +27,14 @@ inline constexpr uint64_t kMaxMemoryBytes = 64ULL << 30;
 inline constexpr double kMinCpuCores = 0.01;
 inline constexpr double kMaxCpuCores = 256.0;
 inline constexpr size_t kMaxInputBytes = 1 << 20;
+inline constexpr size_t kMaxJobFiles = 100;
+inline constexpr size_t kMaxKeyBytes = 1024;
+
+// One entry of the job field `files`: the sandbox sees the value of Redis key `key` as $HUTCH_IN/<name>.
+struct JobFile {
+  std::string name;
+  std::string key;
+};
 
 struct Job {
   std::string id;              // stream entry id = execution id
@@ -34,6 +44,13 @@ struct Job {
   double timeout_seconds = 0;
   uint64_t memory_bytes = 0;
   double cpu_cores = 0;
+  // Whether the job set them itself: a user function's own defaults apply only where it did not.
+  bool timeout_given = false;
+  bool memory_given = false;
+  bool cpu_given = false;
+  std::vector<JobFile> files;      // sorted by name
+  std::string files_json;          // the field as sent, for the record; empty when absent
+  std::string output_prefix;       // output file <name> is stored as <output_prefix>/<name>
 };
 
 struct ParsedJob {

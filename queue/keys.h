@@ -14,6 +14,10 @@ inline constexpr std::string_view kEventsChannel = "hutch:events";
 
 inline std::string execution_record(std::string_view id) { return "hutch:exec:" + std::string(id); }
 inline std::string execution_logs(std::string_view id) { return "hutch:logs:" + std::string(id); }
+// `hutch submit --file` uploads: named by the SHA-256 of the content.
+inline std::string uploaded_file(std::string_view sha256_hex) { return "hutch:upload:" + std::string(sha256_hex); }
+// Where a job's output files go when the job names no `out`: <prefix>/<file name>.
+inline std::string default_output_prefix(std::string_view id) { return "hutch:out:" + std::string(id); }
 
 // Job fields (stream entry of hutch:jobs).
 namespace job {
@@ -22,6 +26,8 @@ inline constexpr std::string_view kInput = "input";
 inline constexpr std::string_view kTimeout = "timeout";
 inline constexpr std::string_view kMemory = "memory";
 inline constexpr std::string_view kCpu = "cpu";
+inline constexpr std::string_view kFiles = "files";
+inline constexpr std::string_view kOut = "out";
 }  // namespace job
 
 // Record fields (hash hutch:exec:<id>).
@@ -47,6 +53,8 @@ inline constexpr std::string_view kWorker = "worker";
 inline constexpr std::string_view kLimits = "limits";
 inline constexpr std::string_view kLogsTruncated = "logs_truncated";
 inline constexpr std::string_view kIsolation = "isolation";
+inline constexpr std::string_view kFiles = "files";
+inline constexpr std::string_view kFilesOut = "files_out";
 }  // namespace record
 
 // Log stream fields (stream hutch:logs:<id>).

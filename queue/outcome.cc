@@ -44,6 +44,7 @@ Verdict classify_outcome(const Outcome &o) {
   if (o.exit_code && *o.exit_code != 0)
     return {ExecutionStatus::kFailed, "the function exited with code " + std::to_string(*o.exit_code)};
   if (o.output_error) return {ExecutionStatus::kFailed, *o.output_error};
+  if (o.files_error) return {ExecutionStatus::kFailed, *o.files_error};
   return {ExecutionStatus::kSucceeded, ""};
 }
 

@@ -31,6 +31,7 @@ Command base_hset(const Job &job, std::string_view status, const std::string &wo
   add(hset, keys::record::kMemoryLimit, std::to_string(job.memory_bytes));
   add(hset, keys::record::kCpuLimit, format_number(job.cpu_cores));
   add(hset, keys::record::kEnqueuedAt, format_timestamp_ms(job.enqueued_at_ms));
+  if (!job.files_json.empty()) add(hset, keys::record::kFiles, job.files_json);
   add(hset, keys::record::kWorker, worker);
   return hset;
 }
@@ -66,6 +67,15 @@ std::string format_fixed3(double value) {
   return buffer;
 }
 
+FinalFacts rejection_facts(const std::string &worker, const std::string &sentence) {
+  FinalFacts facts;
+  facts.status = ExecutionStatus::kRejected;
+  facts.error = sentence;
+  facts.worker = worker;
+  facts.finished_at_ms = now_unix_ms();
+  return facts;
+}
+
 std::vector<Command> running_commands(const Job &job, const StartFacts &facts) {
   std::string_view status = status_word(ExecutionStatus::kRunning);
   Command hset = base_hset(job, status, facts.worker);
@@ -75,7 +85,7 @@ std::vector<Command> running_commands(const Job &job, const StartFacts &facts) {
   return {std::move(hset), index_command(job), event_command(job, status)};
 }
 
-std::vector<Command> final_commands(const Job &job, const FinalFacts &facts) {
+std::vector<Command> final_commands(const Job &job, FinalFacts facts) {
   std::string_view status = status_word(facts.status);
   Command hset = base_hset(job, status, facts.worker);
   if (facts.started_at_ms) add(hset, keys::record::kStartedAt, format_timestamp_ms(*facts.started_at_ms));
@@ -90,17 +100,18 @@ std::vector<Command> final_commands(const Job &job, const FinalFacts &facts) {
   if (!facts.limits.empty()) add(hset, keys::record::kLimits, facts.limits);
   if (!facts.isolation.empty()) add(hset, keys::record::kIsolation, facts.isolation);
   add(hset, keys::record::kLogsTruncated, facts.logs_truncated ? "1" : "0");
+  if (!facts.files_out.empty()) add(hset, keys::record::kFilesOut, facts.files_out);
 
   std::string logs = keys::execution_logs(job.id);
-  return {
-      {"MULTI"},
-      std::move(hset),
-      index_command(job),
-      {"XADD", logs, "*", std::string(keys::log::kEof), std::string(status)},
-      event_command(job, status),
-      {"XACK", std::string(keys::kJobsStream), std::string(keys::kConsumerGroup), job.id},
-      {"EXEC"},
-  };
+  std::vector<Command> commands{{"MULTI"}};
+  for (Command &store : facts.extra_commands) commands.push_back(std::move(store));
+  commands.push_back(std::move(hset));
+  commands.push_back(index_command(job));
+  commands.push_back({"XADD", logs, "*", std::string(keys::log::kEof), std::string(status)});
+  commands.push_back(event_command(job, status));
+  commands.push_back({"XACK", std::string(keys::kJobsStream), std::string(keys::kConsumerGroup), job.id});
+  commands.push_back({"EXEC"});
+  return commands;
 }
 
 }  // namespace hutch

@@ -42,13 +42,20 @@ struct FinalFacts {
   std::optional<uint64_t> memory_peak_bytes;
   std::string output = "null";
   bool logs_truncated = false;
+  // Written in the same MULTI, before the record: the SETs of the output files (job_files.h) and a user
+  // function's execution count. `files_out` is empty when the function left no files or did not succeed.
+  std::vector<std::vector<std::string>> extra_commands;
+  std::string files_out;
 };
+
+// The facts of a job refused before it ran: status `rejected` and why.
+FinalFacts rejection_facts(const std::string &worker, const std::string &sentence);
 
 // HSET + ZADD + PUBLISH for `running`, sent together.
 std::vector<Command> running_commands(const Job &job, const StartFacts &facts);
 
-// MULTI, HSET of the final fields, ZADD, the log stream's eof entry, PUBLISH, XACK, EXEC: the record and
+// MULTI, the output files' SETs, HSET of the final fields, ZADD, the log stream's eof entry, PUBLISH, XACK, EXEC: the record and
 // the acknowledgement land together or not at all.
-std::vector<Command> final_commands(const Job &job, const FinalFacts &facts);
+std::vector<Command> final_commands(const Job &job, FinalFacts facts);
 
 }  // namespace hutch

@@ -57,6 +57,10 @@ struct ChildPlan {
   int root_skeleton_fd = -1;      // mounts.h: the skeleton mount namespace to copy, or -1
   const char *tmp_mount_options = nullptr;   // tmpfs options of /tmp
   const char *work_mount_options = nullptr;  // tmpfs options of the working directory
+  // A working directory hutchd made (job_directory.h) to attach at /work instead of a fresh tmpfs, or -1.
+  int work_mount_fd = -1;
+  // A user function's package (mounts.h clone_read_only_tree) to attach at /function, or -1.
+  int package_mount_fd = -1;
 
   // Become fds 0, 1, 2 and 3 of the function.
   int stdin_fd = -1;

@@ -25,4 +25,10 @@ Result<ExecTarget> ExecTarget::open(const std::string &path) {
   return target;
 }
 
+Result<ExecTarget> ExecTarget::open(const std::string &host_path, const std::string &sandbox_path) {
+  TRY_ASSIGN(ExecTarget target, open(host_path));
+  target.path_ = sandbox_path;
+  return target;
+}
+
 }  // namespace hutch

@@ -14,6 +14,9 @@ class ExecTarget {
   // search permission on the directories above it; a script (#!) is executed by path, because its
   // interpreter is handed the path and a /dev/fd name would be closed by then.
   static Result<ExecTarget> open(const std::string &path);
+  // A file the sandbox sees elsewhere than the host does (a user function's package, shown at /function):
+  // opened at `host_path`, a script is run by `sandbox_path`.
+  static Result<ExecTarget> open(const std::string &host_path, const std::string &sandbox_path);
 
   const std::string &path() const { return path_; }
   int fd() const { return is_elf_ ? fd_.get() : -1; }

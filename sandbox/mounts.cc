@@ -37,8 +37,16 @@ std::string stage(const std::string &path) { return std::string(kStage) + path; 
 
 Result<SkeletonPlan> plan_skeleton(const RootSkeletonSpec &spec) {
   SkeletonPlan plan;
-  for (const char *dir : {"/etc", "/dev", "/proc", "/tmp", "/work", "/usr", "/.old"}) plan.directories.push_back(stage(dir));
+  for (const char *dir : {"/etc", "/dev", "/proc", "/tmp", "/work", "/function", "/usr", "/.old"})
+    plan.directories.push_back(stage(dir));
   plan.read_only_binds.emplace_back("/usr", stage("/usr"));
+  // Debian's alternatives: libraries in /usr (liblapack, libblas: numpy and OpenCV's Python binding) are
+  // symlinks through /etc/alternatives, so without it they dangle. It holds only symlinks.
+  struct stat alternatives {};
+  if (::stat("/etc/alternatives", &alternatives) == 0 && S_ISDIR(alternatives.st_mode)) {
+    plan.directories.push_back(stage("/etc/alternatives"));
+    plan.read_only_binds.emplace_back("/etc/alternatives", stage("/etc/alternatives"));
+  }
   // Debian 12 merges /usr: /bin, /lib... are symlinks there; elsewhere they are directories to bind.
   for (const char *top : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
     struct stat info {};
@@ -129,6 +137,16 @@ Result<UniqueFd> make_root_skeleton(const RootSkeletonSpec &spec) {
   return hold_namespace_built_by_helper("mnt", [&plan] { return build_skeleton(plan); });
 }
 
+Result<UniqueFd> clone_read_only_tree(const std::string &directory) {
+  UniqueFd tree(static_cast<int>(::open_tree(AT_FDCWD, directory.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+  if (!tree) return fail(errno_error("open_tree('" + directory + "')"));
+  mount_attr attributes{};
+  attributes.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attributes, sizeof attributes) != 0)
+    return fail(errno_error("mount_setattr('" + directory + "', read-only)"));
+  return tree;
+}
+
 bool enter_job_root(const ChildPlan &plan) {
   // Joining the skeleton's namespace moves our root and cwd into it; unsharing gives this job a private
   // copy, whose propagation is private already, so nothing mounted below reaches the skeleton or the host.
@@ -136,6 +154,13 @@ bool enter_job_root(const ChildPlan &plan) {
   if (::unshare(CLONE_NEWNS) != 0) return false;
   if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) return false;
   if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, plan.tmp_mount_options) != 0) return false;
+  if (plan.package_mount_fd >= 0 &&
+      ::move_mount(plan.package_mount_fd, "", AT_FDCWD, kFunctionPackageDirectory, MOVE_MOUNT_F_EMPTY_PATH) != 0)
+    return false;
+  // The working directory hutchd made (job_directory.h) is a detached mount: attaching it here puts it in
+  // this job's namespace only.
+  if (plan.work_mount_fd >= 0)
+    return ::move_mount(plan.work_mount_fd, "", AT_FDCWD, kJobWorkingDirectory, MOVE_MOUNT_F_EMPTY_PATH) == 0;
   return ::mount("tmpfs", kJobWorkingDirectory, "tmpfs", MS_NOSUID | MS_NODEV, plan.work_mount_options) == 0;
 }
 

@@ -8,7 +8,7 @@
 //   empty /proc, /tmp, /work to mount on. No /sys, /home, /root, /var, /run, no host /proc.
 // Per job (in the job's init, after its PID namespace exists): join the skeleton namespace, unshare a
 // private copy of it (a handful of mounts, so cheap), and mount a fresh proc, a size-limited tmpfs /tmp
-// and a tmpfs /work owned by the sandbox user. All of it vanishes with the job's last process.
+// and a tmpfs /work owned by the sandbox user (or attach the one hutchd made, job_directory.h). All of it vanishes with the job's last process.
 #pragma once
 
 #include <sys/types.h>
@@ -24,6 +24,7 @@
 namespace hutch {
 
 inline constexpr const char kJobWorkingDirectory[] = "/work";
+inline constexpr const char kFunctionPackageDirectory[] = "/function";
 
 struct RootSkeletonSpec {
   std::vector<uid_t> sandbox_uids;  // one passwd/group entry each ("hutch<slot>")
@@ -35,6 +36,10 @@ Result<UniqueFd> make_root_skeleton(const RootSkeletonSpec &spec);
 
 // "size=67108864,mode=1777": mount options of the job's tmpfs mounts, prepared by the parent.
 std::string tmpfs_options(uint64_t size_bytes, const char *mode, int owner_uid = -1);
+
+// Parent side, per job of a user function: a detached, read-only (nosuid, nodev) copy of the bind of
+// `directory` (its unpacked package), for the job's init to attach at /function.
+Result<UniqueFd> clone_read_only_tree(const std::string &directory);
 
 // Child side, async-signal-safe, in the job's init: the private copy of the skeleton and the job's mounts.
 bool enter_job_root(const ChildPlan &plan);

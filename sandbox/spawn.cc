@@ -119,6 +119,8 @@ Result<SpawnedSandbox> spawn_sandbox(const SpawnOptions &options) {
   plan.root_skeleton_fd = options.root_skeleton_fd;
   plan.tmp_mount_options = options.tmp_mount_options.c_str();
   plan.work_mount_options = options.work_mount_options.c_str();
+  plan.work_mount_fd = options.work_mount_fd;
+  plan.package_mount_fd = options.package_mount_fd;
   plan.stdin_fd = pipes.input.get();
   plan.stdout_fd = pipes.out.write.get();
   plan.stderr_fd = pipes.err.write.get();
@@ -175,11 +177,15 @@ Result<SpawnedSandbox> request_sandbox(int spawner_socket, const SpawnOptions &o
   request.copy_root_skeleton = options.new_namespaces && options.root_skeleton_fd >= 0;
   request.tmp_mount_options = options.tmp_mount_options;
   request.work_mount_options = options.work_mount_options;
+  request.attach_work_mount = request.copy_root_skeleton && options.work_mount_fd >= 0;
+  request.attach_package_mount = request.copy_root_skeleton && options.package_mount_fd >= 0;
   std::vector<int> fds = {pipes.input.get(), pipes.out.write.get(), pipes.err.write.get(), pipes.result.get(),
                           pipes.report.write.get()};
   if (request.exec_by_fd) fds.push_back(options.target->fd());
   if (request.join_network_namespace) fds.push_back(options.network_namespace_fd);
   if (request.copy_root_skeleton) fds.push_back(options.root_skeleton_fd);
+  if (request.attach_work_mount) fds.push_back(options.work_mount_fd);
+  if (request.attach_package_mount) fds.push_back(options.package_mount_fd);
   TRY_STATUS(send_spawn_request(spawner_socket, request, fds));
   return parent_ends(pipes);
 }

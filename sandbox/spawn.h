@@ -36,6 +36,8 @@ struct SpawnOptions {
   int root_skeleton_fd = -1;          // with new_namespaces: the skeleton mount namespace (mounts.h)
   std::string tmp_mount_options;      // with a skeleton: tmpfs options of /tmp and of the working directory
   std::string work_mount_options;
+  int work_mount_fd = -1;             // with a skeleton: the job's working directory (job_directory.h)
+  int package_mount_fd = -1;          // with a skeleton: a user function's package, shown at /function
 };
 
 // A started sandbox. The read ends are non-blocking and close-on-exec; the pid stays un-reaped until the

@@ -42,6 +42,8 @@ hutch::SpawnReply spawn_one(const hutch::SpawnRequest &request, std::vector<hutc
   int exec_fd = has_exec_fd && fds.size() > next ? fds[next++].get() : -1;
   int network_namespace_fd = request.join_network_namespace && fds.size() > next ? fds[next++].get() : -1;
   int root_skeleton_fd = request.copy_root_skeleton && fds.size() > next ? fds[next++].get() : -1;
+  int work_mount_fd = request.attach_work_mount && fds.size() > next ? fds[next++].get() : -1;
+  int package_mount_fd = request.attach_package_mount && fds.size() > next ? fds[next++].get() : -1;
   size_t expected = next;
   if (fds.size() != expected || request.rlimits.size() % 3 != 0 ||
       request.rlimits.size() / 3 > hutch::kMaxRlimits || request.seccomp_filter.size() % sizeof(sock_filter) != 0)
@@ -63,6 +65,8 @@ hutch::SpawnReply spawn_one(const hutch::SpawnRequest &request, std::vector<hutc
   plan.root_skeleton_fd = root_skeleton_fd;
   plan.tmp_mount_options = request.tmp_mount_options.c_str();
   plan.work_mount_options = request.work_mount_options.c_str();
+  plan.work_mount_fd = work_mount_fd;
+  plan.package_mount_fd = package_mount_fd;
   plan.stdin_fd = fds[hutch::kSpawnStdin].get();
   plan.stdout_fd = fds[hutch::kSpawnStdout].get();
   plan.stderr_fd = fds[hutch::kSpawnStderr].get();

@@ -20,10 +20,11 @@
 
 namespace hutch {
 
-// The fds of a request, in this order; the last three only when the request says so (exec_by_fd,
-// join_network_namespace, copy_root_skeleton), each taking the next place.
+// The fds of a request, in this order; the last five only when the request says so (exec_by_fd,
+// join_network_namespace, copy_root_skeleton, attach_work_mount, attach_package_mount), each taking the
+// next place.
 enum SpawnFd : int { kSpawnStdin = 0, kSpawnStdout, kSpawnStderr, kSpawnResult, kSpawnReport, kSpawnFixedCount };
-inline constexpr int kSpawnMaxFds = kSpawnFixedCount + 3;
+inline constexpr int kSpawnMaxFds = kSpawnFixedCount + 5;
 
 struct SpawnRequest {
   std::vector<std::string> argv;
@@ -41,9 +42,11 @@ struct SpawnRequest {
   bool copy_root_skeleton = false;      // an fd of the root skeleton's mount namespace is present
   std::string tmp_mount_options;
   std::string work_mount_options;
+  bool attach_work_mount = false;       // an fd of the job's working directory (job_directory.h) is present
+  bool attach_package_mount = false;    // an fd of a user function's package tree is present
   MSGPACK_DEFINE_MAP(argv, environment, exec_path, exec_by_fd, rlimits, change_identity, uid, gid, seccomp_filter,
                      working_directory, new_namespaces, join_network_namespace, copy_root_skeleton,
-                     tmp_mount_options, work_mount_options);
+                     tmp_mount_options, work_mount_options, attach_work_mount, attach_package_mount);
 };
 
 struct SpawnReply {

@@ -46,7 +46,9 @@ Result<long> parse_whole(const std::string &flag, const std::string &text, long 
 
 const char *supervisor_usage() {
   return "usage: hutchd [--redis URL] [--concurrency N] [--consumer NAME] [--grace SECONDS]\n"
-         "              [--log-cap BYTES] [--pids N] [--tmp-size BYTES] [--uid-base UID] [--hutch-fn PATH] [--spawner PATH]\n"
+         "              [--log-cap BYTES] [--pids N] [--tmp-size BYTES]\n"
+         "              [--file-cap BYTES] [--job-files-cap BYTES] [--uid-base UID] [--hutch-fn PATH] [--spawner PATH]\n"
+         "              [--cache-dir DIR]\n"
          "              [--function NAME=PATH]... [--verbose] [--check]\n"
          "Runs jobs from the Redis stream hutch:jobs in sandboxes. See docs/protocol.md.\n"
          "--check prints what this machine offers and what hutch will enforce, then exits (0: real isolation).\n";
@@ -63,8 +65,13 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
   std::string log_cap = env_or("HUTCH_LOG_CAP", "10M");
   std::string pids = env_or("HUTCH_PIDS", "256");
   std::string tmp_size = env_or("HUTCH_TMP_SIZE", "64M");
+  std::string file_cap = env_or("HUTCH_FILE_CAP", "64M");
+  std::string job_files_cap = env_or("HUTCH_JOB_FILES_CAP", "256M");
   std::string uid_base = env_or("HUTCH_UID_BASE", "60000");
   config.hutch_fn_path = env_or("HUTCH_FN", "");
+  const char *home = std::getenv("HOME");
+  config.cache_directory = env_or("HUTCH_CACHE_DIR", ::geteuid() == 0 ? "/var/cache/hutch"
+                                                                        : std::string(home ? home : "/tmp") + "/.cache/hutch");
   config.spawner_path = env_or("HUTCH_SPAWNER", "");
   std::istringstream functions(env_or("HUTCH_FUNCTIONS", ""));
   for (std::string item; std::getline(functions, item, ',');) {
@@ -91,8 +98,11 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
     else if (flag == "--log-cap") log_cap = value;
     else if (flag == "--pids") pids = value;
     else if (flag == "--tmp-size") tmp_size = value;
+    else if (flag == "--file-cap") file_cap = value;
+    else if (flag == "--job-files-cap") job_files_cap = value;
     else if (flag == "--uid-base") uid_base = value;
     else if (flag == "--hutch-fn") config.hutch_fn_path = value;
+    else if (flag == "--cache-dir") config.cache_directory = value;
     else if (flag == "--spawner") config.spawner_path = value;
     else if (flag == "--function") config.local_functions.push_back(value);
     else return fail(make_error("unknown flag '" + flag + "'\n" + supervisor_usage()));
@@ -115,6 +125,18 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
   auto tmp = parse_size_bytes(tmp_size);
   if (!tmp || *tmp < (1 << 20)) return fail(make_error("--tmp-size: '" + tmp_size + "' is not a size of at least 1M, e.g. 64M"));
   config.tmp_size_bytes = *tmp;
+  // Redis strings hold at most 512 MiB, so no cap above that could ever be reached.
+  auto file_cap_value = parse_size_bytes(file_cap);
+  if (!file_cap_value || *file_cap_value < 1 || *file_cap_value > (512ULL << 20))
+    return fail(make_error("--file-cap: '" + file_cap + "' is not a size from 1 byte to 512M, e.g. 64M"));
+  config.file_cap_bytes = *file_cap_value;
+  auto job_cap_value = parse_size_bytes(job_files_cap);
+  if (!job_cap_value || *job_cap_value < *file_cap_value || *job_cap_value > (64ULL << 30))
+    return fail(make_error("--job-files-cap: '" + job_files_cap + "' is not a size from --file-cap (" + file_cap +
+                           ") to 64G, e.g. 256M"));
+  config.job_files_cap_bytes = *job_cap_value;
+  if (config.cache_directory.empty() || config.cache_directory[0] != '/')
+    return fail(make_error("--cache-dir: '" + config.cache_directory + "' is not an absolute path"));
   if (config.consumer.empty()) return fail(make_error("--consumer: the name must not be empty"));
   if (config.hutch_fn_path.empty()) config.hutch_fn_path = default_program_path("hutch-fn", "functions");
   if (config.spawner_path.empty()) config.spawner_path = default_program_path("hutch-spawner", "sandbox");

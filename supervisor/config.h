@@ -19,8 +19,11 @@ struct SupervisorConfig {
   uint64_t log_cap_bytes = 10ULL << 20;
   uint32_t pids_per_job = 256;
   uint64_t tmp_size_bytes = 64ULL << 20;  // each of the job's tmpfs mounts, /tmp and /work
+  uint64_t file_cap_bytes = 64ULL << 20;       // each input or output file
+  uint64_t job_files_cap_bytes = 256ULL << 20; // a job's input files together, and its outputs together
   uint32_t uid_base = 60000;  // sandbox uid = uid_base + slot, when hutchd runs as root
   std::string hutch_fn_path;  // the built-ins' binary; default: next to hutchd
+  std::string cache_directory;  // unpacked user-function packages; default /var/cache/hutch (root) or ~/.cache/hutch
   std::string spawner_path;   // hutch-spawner; default: next to hutchd
   std::vector<std::string> local_functions;  // NAME=PATH
   bool verbose = false;

@@ -8,7 +8,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "queue/record.h"
+#include "queue/function_definition.h"
+#include "queue/job_files.h"
 #include "sandbox/exit_info.h"
 #include "sandbox/mounts.h"
 #include "sandbox/rlimits.h"
@@ -39,7 +40,7 @@ std::string trim(const std::string &text) {
 }  // namespace
 
 Execution::Execution(ExecutionContext &context, Job job, const FunctionSpec &function, const ExecTarget &target,
-                     int slot, std::function<void(Execution &)> on_finished)
+                     int slot, std::function<void(Execution &)> on_finished, std::shared_ptr<const void> keep_alive)
     : context_(context),
       job_(std::move(job)),
       function_(function),
@@ -49,6 +50,7 @@ Execution::Execution(ExecutionContext &context, Job job, const FunctionSpec &fun
       timeout_timer_(context.loop),
       sweep_timer_(context.loop),
       log_budget_(context.config->log_cap_bytes) {
+  keep_alive_ = std::move(keep_alive);
   outcome_.timeout_seconds = job_.timeout_seconds;
   outcome_.memory_limit_bytes = job_.memory_bytes;
   outcome_.grace_seconds = context.config->grace_seconds;
@@ -70,18 +72,86 @@ uid_t Execution::sandbox_uid() const {
 std::vector<std::string> Execution::environment() const {
   char timeout[32];
   snprintf(timeout, sizeof timeout, "%g", job_.timeout_seconds);
-  return {
+  std::vector<std::string> variables{
       "PATH=/usr/local/bin:/usr/bin:/bin",
       "LANG=C.UTF-8",
       "HOME=/tmp",
       "HUTCH_RESULT_FD=3",
-      "HUTCH_FUNCTION=" + job_.function,
+      "HUTCH_FUNCTION=" + (function_.name_in_package.empty() ? job_.function : function_.name_in_package),
       "HUTCH_EXECUTION_ID=" + job_.id,
       std::string("HUTCH_TIMEOUT=") + timeout,
   };
+  if (!function_.package_name.empty()) variables.push_back("HUTCH_PACKAGE=" + function_.package_name);
+  if (!function_.package_directory.empty()) variables.push_back(std::string("HUTCH_FUNCTION_DIR=") + kFunctionPackageDirectory);
+  if (directory_) {
+    variables.push_back(std::string("HUTCH_IN=") + kJobInputDirectory);
+    variables.push_back(std::string("HUTCH_OUT=") + kJobOutputDirectory);
+  }
+  return variables;
 }
 
+FileCaps Execution::file_caps() const { return {context_.config->file_cap_bytes, context_.config->job_files_cap_bytes}; }
+
 void Execution::start() {
+  if (job_.files.empty()) {
+    launch({});
+    return;
+  }
+  if (!context_.job_directories) {
+    refuse("files: this supervisor cannot hand files to a sandbox: it runs without root, so it cannot give "
+           "the job a working directory of its own; run hutchd as root, or send the job without files");
+    return;
+  }
+  context_.writer->send(fetch_files_command(job_, file_caps()),
+                        [this](const redisReply *reply) { on_files_fetched(reply); });
+}
+
+void Execution::on_files_fetched(const redisReply *reply) {
+  auto fetched = parse_fetch_reply(reply, job_, file_caps());
+  if (auto *refusal = std::get_if<FetchRefusal>(&fetched)) {
+    if (refusal->job_at_fault) {
+      refuse(refusal->sentence);
+    } else {
+      log_error("job " + job_.id + ": " + refusal->sentence);
+      fail_to_start(refusal->sentence);
+    }
+    return;
+  }
+  if (outcome_.stopped_by_shutdown) {
+    fail_to_start("hutchd shut down while the job's input files were being read; it never started");
+    return;
+  }
+  launch(std::move(std::get<FetchedFiles>(fetched).contents));
+}
+
+void Execution::refuse(const std::string &sentence) {
+  log_info("job " + job_.id + " rejected: " + sentence);
+  finished_ = true;
+  std::string id = job_.id;
+  context_.writer->send_batch(final_commands(job_, rejection_facts(context_.config->consumer, sentence)),
+                              [id](const redisReply *reply) {
+                                if (reply_is_error(reply))
+                                  log_error("job " + id + ": writing the rejection failed: " + reply_string(reply));
+                              });
+  on_finished_(*this);
+}
+
+// The working directory: big enough for the inputs, the outputs a job may hand back, and as much scratch
+// space as /tmp. tmpfs takes memory only as it fills, and that memory counts against the job's limit.
+Status Execution::prepare_directory(std::vector<std::string> &input_files) {
+  uint64_t input_bytes = 0;
+  for (const std::string &content : input_files) input_bytes += content.size();
+  uint64_t size = context_.config->tmp_size_bytes + input_bytes + context_.config->job_files_cap_bytes;
+  TRY_ASSIGN(JobDirectory directory, JobDirectory::create(size, sandbox_uid()));
+  for (size_t i = 0; i < input_files.size(); ++i) {
+    TRY_STATUS(directory.add_input(job_.files[i].name, input_files[i]));
+    std::string().swap(input_files[i]);  // hutchd keeps no second copy while the job runs
+  }
+  directory_ = std::move(directory);
+  return {};
+}
+
+void Execution::launch(std::vector<std::string> input_files) {
   started_at_ms_ = now_unix_ms();
   started_ns_ = uv_hrtime();
   context_.writer->send_batch(
@@ -105,6 +175,24 @@ void Execution::start() {
     rlimit_options.cpu_seconds = static_cast<uint64_t>(std::ceil(job_.timeout_seconds * job_.cpu_cores)) + 1;
   }
 
+  if (!function_.package_directory.empty()) {
+    auto tree = clone_read_only_tree(function_.package_directory);
+    if (!tree || context_.root_skeleton_fd < 0) {
+      std::string why = tree ? "hutchd runs without root, so it cannot show the package to the sandbox"
+                             : tree.error().message;
+      fail_to_start("could not show the function's package to the sandbox: " + why);
+      return;
+    }
+    package_mount_ = std::move(*tree);
+  }
+  if (context_.job_directories) {
+    if (auto prepared = prepare_directory(input_files); !prepared) {
+      log_error("job " + job_.id + ": working directory: " + prepared.error().message);
+      fail_to_start("could not prepare the job's working directory: " + prepared.error().message);
+      return;
+    }
+  }
+
   SpawnOptions options;
   options.target = &target_;
   options.argv = function_.argv;
@@ -122,6 +210,8 @@ void Execution::start() {
     options.work_mount_options = tmpfs_options(context_.config->tmp_size_bytes, "0700", static_cast<int>(sandbox_uid()));
     options.working_directory = kJobWorkingDirectory;
   }
+  if (directory_) options.work_mount_fd = directory_->fd();
+  options.package_mount_fd = package_mount_.get();
 
   if (context_.spawners != nullptr) {
     auto requested = (*context_.spawners)[static_cast<size_t>(slot_)]->request(
@@ -288,6 +378,19 @@ std::optional<std::string> Execution::take_output(std::string &output_json) {
   return std::nullopt;
 }
 
+void Execution::collect_output_files(FinalFacts &facts) {
+  auto collected = directory_->collect_outputs(context_.config->file_cap_bytes, context_.config->job_files_cap_bytes);
+  if (!collected) {
+    outcome_.files_error = "output files: " + collected.error().message;
+    return;
+  }
+  if (collected->empty()) return;
+  std::vector<OutputFile> files;
+  for (CollectedFile &file : *collected) files.push_back({std::move(file.name), std::move(file.content)});
+  facts.files_out = files_out_json(job_, files);
+  facts.extra_commands = store_output_commands(job_, std::move(files));
+}
+
 void Execution::finish() {
   if (finished_) return;
   finished_ = true;
@@ -338,11 +441,24 @@ void Execution::finish() {
     outcome_.output_error = take_output(facts.output);
   }
   Verdict verdict = classify_outcome(outcome_);
+  if (verdict.status == ExecutionStatus::kSucceeded && directory_) {
+    collect_output_files(facts);
+    if (outcome_.files_error) verdict = classify_outcome(outcome_);
+  }
+  directory_.reset();  // frees the job's tmpfs: nothing of the job is left once the record is written
+  package_mount_.reset();
+  if (!function_.package_directory.empty()) {
+    // `hutch function show` counts executions; a function deleted meanwhile is not brought back.
+    facts.extra_commands.push_back({"EVAL",
+                                    "if redis.call('EXISTS', KEYS[1]) == 1 then "
+                                    "return redis.call('HINCRBY', KEYS[1], 'executions', 1) end return 0",
+                                    "1", keys::function_definition(job_.function)});
+  }
   facts.status = verdict.status;
   facts.error = verdict.error;
 
   std::string id = job_.id;
-  context_.writer->send_batch(final_commands(job_, facts), [id](const redisReply *reply) {
+  context_.writer->send_batch(final_commands(job_, std::move(facts)), [id](const redisReply *reply) {
     if (reply_is_error(reply) || (reply != nullptr && reply->type != REDIS_REPLY_ARRAY))
       log_error("job " + id + ": writing the final record failed: " + reply_string(reply));
   });

@@ -1,10 +1,13 @@
 // One job's life, as a small state machine on the event loop:
 //
-//   start: write `running`, open the job's cgroup, spawn the sandbox, watch it
+//   start: with `files`, read them from Redis first (one EVAL); a missing or oversized key rejects the job
+//   launch: write `running`, open the job's cgroup, make its working directory with the input files,
+//           spawn the sandbox, watch it
 //   running: stdout/stderr -> log lines -> LogShipper; fd 3 -> result; timer -> timeout kill
 //   exited (pidfd readable): reap, kill what the function left behind in its cgroup
-//   drained: exit seen + set-up report read + all pipes at EOF + cgroup empty -> classify, write the
-//            final record (with the XACK, atomically), give the cgroup back, tell the owner
+//   drained: exit seen + set-up report read + all pipes at EOF + cgroup empty -> classify, collect the
+//            output files if it succeeded, write them and the final record (with the XACK) in one
+//            MULTI, give the cgroup back, tell the owner
 //
 // Nothing here blocks: every wait is a libuv handle.
 #pragma once
@@ -18,11 +21,14 @@
 
 #include "functions/registry.h"
 #include "queue/job.h"
+#include "queue/job_files.h"
 #include "queue/log_lines.h"
 #include "queue/outcome.h"
+#include "queue/record.h"
 #include "queue/redis_connection.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/exec_target.h"
+#include "sandbox/job_directory.h"
 #include "sandbox/spawn.h"
 #include "supervisor/config.h"
 #include "supervisor/log_shipper.h"
@@ -45,6 +51,7 @@ struct ExecutionContext {
   SeccompAudit *seccomp_audit = nullptr;
   bool change_identity = false;      // running as root: each slot gets its own uid
   bool new_namespaces = false;       // running as root: PID, mount, IPC, UTS, cgroup namespaces per job
+  bool job_directories = false;      // running as root: /work is made by hutchd, with files in and out
   int network_namespace_fd = -1;     // the shared empty network namespace
   int root_skeleton_fd = -1;         // the root skeleton's mount namespace
   // cgroup v1: each slot's spawner forks its sandboxes inside the slot's cgroup. Null: hutchd forks.
@@ -55,8 +62,9 @@ class Execution {
  public:
   static constexpr size_t kMaxOutputBytes = 1 << 20;
 
+  // `keep_alive` owns `function` and `target` when they are not the supervisor's (a user function).
   Execution(ExecutionContext &context, Job job, const FunctionSpec &function, const ExecTarget &target, int slot,
-            std::function<void(Execution &)> on_finished);
+            std::function<void(Execution &)> on_finished, std::shared_ptr<const void> keep_alive = {});
   ~Execution();
   Execution(const Execution &) = delete;
   Execution &operator=(const Execution &) = delete;
@@ -69,6 +77,12 @@ class Execution {
   int slot() const { return slot_; }
 
  private:
+  FileCaps file_caps() const;
+  void on_files_fetched(const redisReply *reply);
+  void launch(std::vector<std::string> input_files);
+  Status prepare_directory(std::vector<std::string> &input_files);
+  void refuse(const std::string &sentence);
+  void collect_output_files(FinalFacts &facts);
   void fail_to_start(const std::string &sentence);
   void watch(SpawnedSandbox &sandbox);
   void on_spawned(Result<SpawnReply> reply);
@@ -92,6 +106,9 @@ class Execution {
   std::function<void(Execution &)> on_finished_;
 
   std::unique_ptr<JobCgroup> cgroup_;
+  std::optional<JobDirectory> directory_;
+  UniqueFd package_mount_;  // a user function's package, read-only, until the sandbox has attached it
+  std::shared_ptr<const void> keep_alive_;
   SpawnedSandbox pending_;  // while the slot's spawner forks it
   pid_t pid_ = -1;
   UniqueFd pidfd_;

@@ -67,6 +67,8 @@ Status Supervisor::prepare() {
 
   if (cgroups_ && !cgroups_->slot_procs_fds(0).empty()) TRY_STATUS(start_spawners());
 
+  user_functions_ = std::make_unique<UserFunctions>(loop_, writer_, config_.cache_directory);
+  TRY_STATUS(user_functions_->prepare());
   context_.loop = loop_;
   context_.config = &config_;
   context_.cgroups = cgroups_.get();
@@ -87,11 +89,14 @@ Status Supervisor::prepare() {
     context_.new_namespaces = true;
     context_.network_namespace_fd = network_namespace_.get();
     context_.root_skeleton_fd = root_skeleton_.get();
+    context_.job_directories = true;
     log_info("namespaces: pid, mount, ipc, uts and cgroup per job; network: one shared empty namespace "
              "(loopback only)");
     log_info("filesystem: a read-only skeleton (/usr, minimal /etc and /dev) per job, with its own /proc, and "
-             "tmpfs /tmp and " + std::string(kJobWorkingDirectory) + " of " + describe_bytes(config_.tmp_size_bytes) +
-             " each");
+             "tmpfs /tmp of " + describe_bytes(config_.tmp_size_bytes) + "; " + kJobWorkingDirectory +
+             " made by hutchd per job, with the job's files in $HUTCH_IN and what it hands back in $HUTCH_OUT (at most " +
+             describe_bytes(config_.file_cap_bytes) + " per file, " + describe_bytes(config_.job_files_cap_bytes) +
+             " per job)");
   } else {
     log_warning("namespaces: hutchd is not root, so jobs share its namespaces: they can see the host's "
                 "processes and reach its network, Redis included");
@@ -171,9 +176,11 @@ void Supervisor::run() {
 }
 
 void Supervisor::on_entry(const std::string &id, StreamFields fields) {
-  if (executions_.count(id) != 0) return;  // re-read from our pending list while it runs
+  if (executions_.count(id) != 0 || resolving_.count(id) != 0) return;  // re-read from our pending list
+  // A name that is not built in or local may be a user function, stored in Redis: looked up once a slot
+  // is taken (run_user_function), and rejected then if it does not exist.
   FunctionCatalog catalog{
-      .exists = [this](const std::string &name) { return targets_.count(name) != 0; },
+      .exists = [this](const std::string &name) { return targets_.count(name) != 0 || is_valid_function_name(name); },
       .names = [this] { return registry_.names(); },
   };
   ParsedJob parsed = parse_job(id, fields, catalog);
@@ -188,23 +195,58 @@ void Supervisor::on_entry(const std::string &id, StreamFields fields) {
     return;
   }
   const std::string function = parsed.job.function;
-  auto execution = std::make_unique<Execution>(context_, std::move(parsed.job), *registry_.find(function),
-                                               targets_.at(function), *slot,
-                                               [this](Execution &done) { on_execution_finished(done); });
+  if (targets_.count(function) == 0) {
+    run_user_function(std::move(parsed.job), *slot);
+    return;
+  }
+  start_execution(std::move(parsed.job), *registry_.find(function), targets_.at(function), *slot, nullptr);
+}
+
+void Supervisor::start_execution(Job job, const FunctionSpec &function, const ExecTarget &target, int slot,
+                                 std::shared_ptr<const void> keep_alive) {
+  std::string id = job.id;
+  auto execution = std::make_unique<Execution>(context_, std::move(job), function, target, slot,
+                                               [this](Execution &done) { on_execution_finished(done); },
+                                               std::move(keep_alive));
   Execution &started = *execution;
   executions_.emplace(id, std::move(execution));
   started.start();
 }
 
+void Supervisor::run_user_function(Job job, int slot) {
+  resolving_.insert(job.id);
+  std::string name = job.function;
+  user_functions_->resolve(name, [this, job = std::move(job), slot](Resolution resolution) mutable {
+    resolving_.erase(job.id);
+    auto give_back = [this, slot] {
+      slots_.release(slot);
+      stream_.poke();
+      maybe_exit();
+    };
+    if (!resolution.function) {
+      ParsedJob refused{job, {}};
+      refused.rejection = resolution.unknown
+                              ? "function: " + quote_value(job.function) + " is not a known function; known functions are " +
+                                    joined(registry_.names()) + ", and the user functions `hutch function list` shows"
+                              : resolution.sentence;
+      if (!resolution.unknown) log_error("job " + job.id + ": " + resolution.sentence);
+      reject(refused);
+      give_back();
+      return;
+    }
+    const FunctionDefinition &definition = resolution.function->definition;
+    if (!job.timeout_given && definition.timeout_seconds) job.timeout_seconds = *definition.timeout_seconds;
+    if (!job.memory_given && definition.memory_bytes) job.memory_bytes = *definition.memory_bytes;
+    if (!job.cpu_given && definition.cpu_cores) job.cpu_cores = *definition.cpu_cores;
+    const ResolvedFunction &resolved = *resolution.function;
+    start_execution(std::move(job), resolved.spec, resolved.target, slot, resolution.function);
+  });
+}
+
 void Supervisor::reject(const ParsedJob &parsed) {
   log_info("job " + parsed.job.id + " rejected: " + *parsed.rejection);
-  FinalFacts facts;
-  facts.status = ExecutionStatus::kRejected;
-  facts.error = *parsed.rejection;
-  facts.worker = config_.consumer;
-  facts.finished_at_ms = now_unix_ms();
   std::string id = parsed.job.id;
-  writer_.send_batch(final_commands(parsed.job, facts), [id](const redisReply *reply) {
+  writer_.send_batch(final_commands(parsed.job, rejection_facts(config_.consumer, *parsed.rejection)), [id](const redisReply *reply) {
     if (reply_is_error(reply)) log_error("job " + id + ": writing the rejection failed: " + reply_string(reply));
   });
 }
@@ -245,7 +287,7 @@ void Supervisor::request_shutdown(const char *why) {
 }
 
 void Supervisor::maybe_exit() {
-  if (!shutting_down_ || !stream_stopped_ || !executions_.empty() || closing_) return;
+  if (!shutting_down_ || !stream_stopped_ || !executions_.empty() || !resolving_.empty() || closing_) return;
   closing_ = true;
   grace_timer_.stop();
   shipper_.flush();

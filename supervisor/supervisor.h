@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,7 @@
 #include "supervisor/seccomp_audit.h"
 #include "supervisor/slot_spawner.h"
 #include "supervisor/slots.h"
+#include "supervisor/user_functions.h"
 #include "supervisor/uv_handles.h"
 
 namespace hutch {
@@ -40,6 +42,9 @@ class Supervisor {
 
  private:
   void on_entry(const std::string &id, StreamFields fields);
+  void run_user_function(Job job, int slot);
+  void start_execution(Job job, const FunctionSpec &function, const ExecTarget &target, int slot,
+                       std::shared_ptr<const void> keep_alive);
   void reject(const ParsedJob &parsed);
   void on_execution_finished(Execution &execution);
   void bury_finished();
@@ -57,6 +62,8 @@ class Supervisor {
   UniqueFd network_namespace_;
   UniqueFd root_skeleton_;
   Slots slots_;
+  std::unique_ptr<UserFunctions> user_functions_;
+  std::set<std::string> resolving_;  // jobs holding a slot while their user function is looked up
   RedisConnection writer_;
   RedisConnection reader_;
   JobStream stream_;

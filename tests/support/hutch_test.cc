@@ -73,7 +73,7 @@ HutchdOptions HutchTest::hutchd_options() {
   options.functions = {
       {"balloon", BALLOON_PATH},         {"spinner", SPINNER_PATH},   {"forbidden_syscall", FORBIDDEN_SYSCALL_PATH},
       {"log_flood", LOG_FLOOD_PATH},     {"orphans", ORPHANS_PATH},   {"fork_bomb", FORK_BOMB_PATH},
-      {"exit_code", EXIT_CODE_PATH},     {"probe", PROBE_PATH},
+      {"exit_code", EXIT_CODE_PATH},     {"probe", PROBE_PATH}, {"file_copier", FILE_COPIER_PATH},
   };
   return options;
 }

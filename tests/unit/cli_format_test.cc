@@ -28,6 +28,37 @@ TEST(CliOptions, SubmitTakesEveryOptionInAnyOrderAndPassesValuesThrough) {
   EXPECT_TRUE(submit.wait);
 }
 
+TEST(CliOptions, SubmitFilesAndOut) {
+  auto invocation = parse({"submit", "rgb2gray", "--file", "in.jpg=/tmp/photo.jpg", "--file=/data/b.png", "--out", "res:1"});
+  ASSERT_TRUE(invocation) << invocation.error().message;
+  auto &submit = std::get<SubmitOptions>(invocation->command);
+  ASSERT_EQ(submit.files.size(), 2u);
+  EXPECT_EQ(submit.files[0], (std::pair<std::string, std::string>{"in.jpg", "/tmp/photo.jpg"}));
+  EXPECT_EQ(submit.files[1], (std::pair<std::string, std::string>{"b.png", "/data/b.png"}));
+  EXPECT_EQ(submit.out, "res:1");
+  EXPECT_EQ(parse({"submit", "f", "--file", "../x=/a"}).error().message,
+            "submit: --file '../x=/a': '../x' cannot be a file name in the job; use 1-255 letters, digits, '.', '_', "
+            "'-' or '+', not starting with '.' or '-', e.g. photo.jpg (give one with --file NAME=PATH)");
+  EXPECT_EQ(parse({"submit", "f", "--file", "a=/x", "--file", "a=/y"}).error().message,
+            "submit: --file: two files are named 'a'; give each its own NAME=");
+  EXPECT_EQ(parse({"submit", "f", "--file", "a="}).error().message,
+            "submit: --file 'a=' names no file; use --file NAME=PATH");
+}
+
+TEST(CliOptions, PutAndGet) {
+  auto put = parse({"put", "img:1", "-"});
+  ASSERT_TRUE(put) << put.error().message;
+  EXPECT_EQ(std::get<PutOptions>(put->command).key, "img:1");
+  EXPECT_EQ(std::get<PutOptions>(put->command).path, "-");
+  auto get = parse({"get", "img:1"});
+  ASSERT_TRUE(get) << get.error().message;
+  EXPECT_FALSE(std::get<GetOptions>(get->command).path);
+  EXPECT_EQ(std::get<GetOptions>(parse({"get", "k", "out.png"})->command).path, "out.png");
+  EXPECT_EQ(parse({"put", "k"}).error().message, "put: give a key and a file, e.g. hutch put img:1 photo.jpg");
+  EXPECT_EQ(parse({"get"}).error().message, "get: give a key, and a file to write (default: stdout)");
+  EXPECT_EQ(parse({"get", "k", "f", "g"}).error().message, "get: unexpected argument 'g'");
+}
+
 TEST(CliOptions, UsageErrorsSaySentences) {
   EXPECT_EQ(parse({}).error().message, "name a command");
   EXPECT_EQ(parse({"frobnicate"}).error().message, "unknown command 'frobnicate'");

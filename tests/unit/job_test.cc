@@ -96,7 +96,7 @@ TEST(JobTest, InputMustBeJsonWithinOneMebibyte) {
 
 TEST(JobTest, UnknownAndRepeatedFieldsAreRejected) {
   EXPECT_EQ(rejection({{"function", "hello"}, {"timout", "5"}}),
-            "unknown field 'timout'; the fields are function, input, timeout, memory and cpu");
+            "unknown field 'timout'; the fields are function, input, timeout, memory, cpu, files and out");
   EXPECT_EQ(rejection({{"function", "hello"}, {"timeout", "5"}, {"timeout", "6"}}),
             "field 'timeout' is given twice; give each field once");
 }

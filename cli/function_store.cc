@@ -1,0 +1,133 @@
+#include "cli/function_store.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include "common/sha256.h"
+#include "functions/registry.h"
+#include "queue/record.h"
+
+namespace hutch::cli {
+
+Result<Code> load_code(const std::string &path, bool single_file) {
+  TRY_ASSIGN(std::vector<PackageEntry> entries, read_package_source(path, single_file));
+  if (entries.empty()) return fail(make_error("'" + path + "' holds no files"));
+  std::vector<PackageEntry> copy = entries;
+  TRY_ASSIGN(std::string archive, write_package_archive(std::move(copy)));
+  std::string sha256 = sha256_hex(archive);
+  return Code{std::move(archive), std::move(entries), std::move(sha256)};
+}
+
+Status apply_defaults(FunctionDefinition &definition, const std::optional<std::string> &timeout,
+                      const std::optional<std::string> &memory, const std::optional<std::string> &cpu,
+                      const std::string &prefix) {
+  if (timeout) {
+    TRY_ASSIGN(definition.timeout_seconds, parse_timeout_default(prefix + "timeout", *timeout));
+  }
+  if (memory) {
+    TRY_ASSIGN(definition.memory_bytes, parse_memory_default(prefix + "memory", *memory));
+  }
+  if (cpu) {
+    TRY_ASSIGN(definition.cpu_cores, parse_cpu_default(prefix + "cpu", *cpu));
+  }
+  return {};
+}
+
+Status check_entry(const std::string &entry, const std::vector<PackageEntry> &entries) {
+  TRY_ASSIGN(std::vector<std::string> words, split_entry(entry));
+  std::string program = words[0].starts_with("./") ? words[0].substr(2) : words[0];
+  for (const PackageEntry &file : entries) {
+    if (file.directory || file.path != program) continue;
+    if (!file.executable)
+      return fail(make_error("entry '" + entry + "': '" + program + "' is in the package but not executable; "
+                             "chmod +x it, or run it with its interpreter, e.g. 'python3 " + program + "'"));
+    return {};
+  }
+  if (words[0].find('/') != std::string::npos) {
+    if (words[0].starts_with("/usr/") || words[0].starts_with("/bin/")) {
+      if (::access(words[0].c_str(), X_OK) == 0) return {};
+    }
+    return fail(make_error("entry '" + entry + "': '" + words[0] + "' is not a file of the package nor a program in /usr or /bin"));
+  }
+  for (const char *directory : {"/usr/local/bin", "/usr/bin", "/bin"}) {
+    if (::access((std::string(directory) + "/" + program).c_str(), X_OK) == 0) return {};
+  }
+  return fail(make_error("entry '" + entry + "': '" + program +
+                         "' is neither a file of the package nor a program in /usr/local/bin, /usr/bin or /bin"));
+}
+
+Status check_user_function_name(const std::string &name) {
+  if (!is_valid_function_name(name))
+    return fail(make_error("'" + name + "' is not a function name; use 1-64 letters, digits, '_', '.' or '-', "
+                           "starting with a letter or digit"));
+  const auto &builtins = builtin_function_names();
+  if (std::find(builtins.begin(), builtins.end(), name) != builtins.end())
+    return fail(make_error("'" + name + "' is a built-in function; a user function cannot replace it, choose another name"));
+  return {};
+}
+
+Result<std::optional<FunctionDefinition>> load_definition(RedisClient &redis, const std::string &name) {
+  TRY_ASSIGN(Reply reply, redis.command({"HGETALL", keys::function_definition(name)}));
+  FieldList fields = reply_field_pairs(reply.get());
+  if (fields.empty()) return std::optional<FunctionDefinition>{};
+  FieldPairs pairs(fields.begin(), fields.end());
+  auto definition = definition_from_fields(pairs);
+  if (!definition) return fail(definition.error().context("function '" + name + "'"));
+  return std::optional<FunctionDefinition>{std::move(*definition)};
+}
+
+Status store_definition(RedisClient &redis, const FunctionDefinition &definition, const Code *code) {
+  std::string key = keys::function_definition(definition.name);
+  // The execution count survives updates: it is the function's history, not its code.
+  TRY_ASSIGN(Reply count, redis.command({"HGET", key, "executions"}));
+  std::vector<std::vector<std::string>> commands{{"MULTI"}};
+  if (code != nullptr) commands.push_back({"SET", keys::package_blob(code->sha256), code->archive});
+  commands.push_back({"DEL", key});
+  std::vector<std::string> hset{"HSET", key};
+  for (const auto &[field, value] : definition_fields(definition)) {
+    hset.push_back(field);
+    hset.push_back(value);
+  }
+  if (!reply_is_nil(count.get())) {
+    hset.push_back("executions");
+    hset.push_back(reply_text(count.get()));
+  }
+  commands.push_back(std::move(hset));
+  commands.push_back({"SADD", keys::kFunctionsSet, definition.name});
+  commands.push_back({"EXEC"});
+  for (const auto &command : commands) TRY_STATUS(redis.append(command));
+  for (size_t i = 0; i < commands.size(); ++i) {
+    TRY_ASSIGN(Reply reply, redis.next_reply());
+  }
+  return {};
+}
+
+Status drop_unused_blobs(RedisClient &redis, const std::vector<std::string> &candidates) {
+  if (candidates.empty()) return {};
+  TRY_ASSIGN(Reply names, redis.command({"SMEMBERS", keys::kFunctionsSet}));
+  std::set<std::string> used;
+  for (size_t i = 0; names && i < names->elements; ++i) {
+    TRY_ASSIGN(Reply sha, redis.command({"HGET", keys::function_definition(reply_text(names->element[i])), "package_sha256"}));
+    used.insert(reply_text(sha.get()));
+  }
+  for (const std::string &sha : candidates) {
+    if (used.count(sha) == 0) {
+      TRY_ASSIGN(Reply reply, redis.command({"DEL", keys::package_blob(sha)}));
+    }
+  }
+  return {};
+}
+
+Status delete_definition(RedisClient &redis, const std::string &name) {
+  TRY_ASSIGN(auto existing, load_definition(redis, name));
+  if (!existing) return fail(make_error("no function '" + name + "'"));
+  TRY_ASSIGN(Reply deleted, redis.command({"DEL", keys::function_definition(name)}));
+  TRY_ASSIGN(Reply removed, redis.command({"SREM", keys::kFunctionsSet, name}));
+  return drop_unused_blobs(redis, {existing->package_sha256});
+}
+
+std::string now_timestamp() { return format_timestamp_ms(now_unix_ms()); }
+
+}  // namespace hutch::cli
