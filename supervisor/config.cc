@@ -46,8 +46,8 @@ Result<long> parse_whole(const std::string &flag, const std::string &text, long 
 
 const char *supervisor_usage() {
   return "usage: hutchd [--redis URL] [--concurrency N] [--consumer NAME] [--grace SECONDS]\n"
-         "              [--log-cap BYTES] [--pids N] [--tmp-size BYTES] [--uid-base UID] [--hutch-fn PATH] [--spawner PATH]\n"
-         "              [--function NAME=PATH]... [--verbose] [--check]\n"
+         "              [--log-cap BYTES] [--pids N] [--tmp-size BYTES] [--uid-base UID] [--hutch-fn PATH]\n"
+         "              [--hutch-image PATH] [--spawner PATH] [--function NAME=PATH]... [--verbose] [--check]\n"
          "Runs jobs from the Redis stream hutch:jobs in sandboxes. See docs/protocol.md.\n"
          "--check prints what this machine offers and what hutch will enforce, then exits (0: real isolation).\n";
 }
@@ -65,6 +65,7 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
   std::string tmp_size = env_or("HUTCH_TMP_SIZE", "64M");
   std::string uid_base = env_or("HUTCH_UID_BASE", "60000");
   config.hutch_fn_path = env_or("HUTCH_FN", "");
+  config.hutch_image_path = env_or("HUTCH_IMAGE", "");
   config.spawner_path = env_or("HUTCH_SPAWNER", "");
   std::istringstream functions(env_or("HUTCH_FUNCTIONS", ""));
   for (std::string item; std::getline(functions, item, ',');) {
@@ -93,6 +94,7 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
     else if (flag == "--tmp-size") tmp_size = value;
     else if (flag == "--uid-base") uid_base = value;
     else if (flag == "--hutch-fn") config.hutch_fn_path = value;
+    else if (flag == "--hutch-image") config.hutch_image_path = value;
     else if (flag == "--spawner") config.spawner_path = value;
     else if (flag == "--function") config.local_functions.push_back(value);
     else return fail(make_error("unknown flag '" + flag + "'\n" + supervisor_usage()));
@@ -117,6 +119,7 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
   config.tmp_size_bytes = *tmp;
   if (config.consumer.empty()) return fail(make_error("--consumer: the name must not be empty"));
   if (config.hutch_fn_path.empty()) config.hutch_fn_path = default_program_path("hutch-fn", "functions");
+  if (config.hutch_image_path.empty()) config.hutch_image_path = default_program_path("hutch-image", "functions/image");
   if (config.spawner_path.empty()) config.spawner_path = default_program_path("hutch-spawner", "sandbox");
   return config;
 }

@@ -21,6 +21,7 @@ struct SupervisorConfig {
   uint64_t tmp_size_bytes = 64ULL << 20;  // each of the job's tmpfs mounts, /tmp and /work
   uint32_t uid_base = 60000;  // sandbox uid = uid_base + slot, when hutchd runs as root
   std::string hutch_fn_path;  // the built-ins' binary; default: next to hutchd
+  std::string hutch_image_path;  // the image built-ins' binary (OpenCV); default: next to hutchd
   std::string spawner_path;   // hutch-spawner; default: next to hutchd
   std::vector<std::string> local_functions;  // NAME=PATH
   bool verbose = false;
