@@ -14,7 +14,7 @@ namespace hutch::image {
 
 enum class ImageFormat { kPng, kJpeg, kBmp, kTiff, kWebp, kJpeg2000, kPnm };
 
-// Bytes needed to tell every format apart (the WebP RIFF header is the longest).
+// Bytes needed to tell every format apart (the longest signatures, WebP and JPEG 2000, are 12).
 inline constexpr size_t kSignatureBytes = 16;
 
 // The format of a file from its first bytes; `name` only names the file in the sentence when the bytes are

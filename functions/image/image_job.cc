@@ -2,8 +2,12 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <chrono>
+#include <climits>
+#include <cmath>
 #include <cstdio>
+
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgcodecs.hpp>
 
@@ -56,13 +60,16 @@ int usable_cpus() {
 }
 
 Result<cv::Mat> decode(const std::vector<unsigned char> &bytes, const std::string &name, ImageFormat format) {
+  if (bytes.size() > INT_MAX) {
+    return fail(make_error("'" + name + "' is larger than the 2 GiB OpenCV can decode from memory"));
+  }
   cv::Mat image;
   std::string why;
   try {
     image = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8U, const_cast<unsigned char *>(bytes.data())),
                          cv::IMREAD_UNCHANGED);
-  } catch (const cv::Exception &exception) {
-    why = ": " + exception.msg;
+  } catch (const std::exception &exception) {
+    why = std::string(": ") + exception.what();
   }
   if (image.empty()) {
     return fail(make_error("'" + name + "' starts like a " + format_name(format) +
@@ -85,8 +92,8 @@ Result<std::vector<unsigned char>> encode(const cv::Mat &image, const std::strin
   std::string why;
   try {
     encoded = cv::imencode(encoder_extension(format, image.channels()), image, bytes);
-  } catch (const cv::Exception &exception) {
-    why = ": " + exception.msg;
+  } catch (const std::exception &exception) {
+    why = std::string(": ") + exception.what();
   }
   if (!encoded) {
     return fail(make_error("'" + name + "': OpenCV could not encode the " + describe(image) + " result as " +
@@ -147,8 +154,8 @@ std::expected<nlohmann::json, Failure> process(const Input &input, const ImageOp
   cv::Mat result;
   try {
     result = operation.apply(*image);
-  } catch (const cv::Exception &exception) {
-    return failed(make_error("'" + input.name + "': OpenCV failed on the " + describe(*image) + " image: " + exception.msg));
+  } catch (const std::exception &exception) {
+    return failed(make_error("'" + input.name + "': OpenCV failed on the " + describe(*image) + " image: " + exception.what()));
   }
   double process_ms = milliseconds_since(step);
 
