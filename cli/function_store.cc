@@ -63,7 +63,9 @@ Status check_user_function_name(const std::string &name) {
     return fail(make_error("'" + name + "' is not a function name; use 1-64 letters, digits, '_', '.' or '-', "
                            "starting with a letter or digit"));
   const auto &builtins = builtin_function_names();
-  if (std::find(builtins.begin(), builtins.end(), name) != builtins.end())
+  const auto &images = image_function_names();
+  if (std::find(builtins.begin(), builtins.end(), name) != builtins.end() ||
+      std::find(images.begin(), images.end(), name) != images.end())
     return fail(make_error("'" + name + "' is a built-in function; a user function cannot replace it, choose another name"));
   return {};
 }

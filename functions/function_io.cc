@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 #include "common/file_io.h"
@@ -51,6 +52,12 @@ int result_fd() {
   return static_cast<int>(fd);
 }
 
+void reserve_result_fd() {
+  int fd = result_fd();
+  // Nothing to do when hutchd gave the fd; and without stdout there is nowhere better to point it.
+  if (!fd_is_open(fd) && fd_is_open(STDOUT_FILENO)) ::dup2(STDOUT_FILENO, fd);
+}
+
 Status write_result_text(std::string_view text) {
   int fd = result_fd();
   if (fd_is_open(fd)) {
@@ -91,6 +98,14 @@ Result<double> number_field(const nlohmann::json &input, const char *key, double
     return fail(make_error(std::string(key) + ": " + quote_json(*field) + " is out of range; " + rule()));
   }
   return value;
+}
+
+int report_failure(const std::string &function, const std::string &sentence, int exit_code) {
+  std::fprintf(stderr, "%s: %s\n", function.c_str(), sentence.c_str());
+  std::fflush(stderr);
+  // Best effort: the sentence is already in the logs when the result fd cannot take it.
+  (void)write_result(nlohmann::json{{"error", sentence}});
+  return exit_code;
 }
 
 std::string to_json_text(const nlohmann::json &value) {

@@ -21,6 +21,10 @@ Result<nlohmann::json> read_input();
 // The fd named by HUTCH_RESULT_FD (3 when unset or not a number).
 int result_fd();
 
+// For a function that opens files: when the result fd is not open (run by hand), makes it a copy of stdout,
+// so that no file the function opens can take that number and receive the result. Call it first in main.
+void reserve_result_fd();
+
 // Writes `result` as compact JSON to the result fd, or to stdout (with a newline) when that fd is not open.
 Status write_result(const nlohmann::json &result);
 // Writes `text` as given, for programs that must write something that is not JSON.
@@ -34,6 +38,11 @@ Result<const nlohmann::json *> find_field(const nlohmann::json &input, const cha
 // it is not a number or is outside [min_value, max_value].
 Result<double> number_field(const nlohmann::json &input, const char *key, double default_value, double min_value,
                             double max_value);
+
+// A failed run, reported where a user looks: "<function>: <sentence>" on stderr (the job's logs) and
+// {"error": "<sentence>"} on the result fd (the record's `output`, which hutchd keeps for a failed job too).
+// Returns `exit_code` (non-zero) for main to return.
+int report_failure(const std::string &function, const std::string &sentence, int exit_code);
 
 // Compact JSON that never throws: invalid UTF-8 in strings is replaced.
 std::string to_json_text(const nlohmann::json &value);

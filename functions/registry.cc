@@ -12,8 +12,10 @@ namespace hutch {
 namespace {
 
 bool is_builtin_name(const std::string &name) {
-  const auto &builtins = builtin_function_names();
-  return std::find(builtins.begin(), builtins.end(), name) != builtins.end();
+  for (const auto *builtins : {&builtin_function_names(), &image_function_names()}) {
+    if (std::find(builtins->begin(), builtins->end(), name) != builtins->end()) return true;
+  }
+  return false;
 }
 
 // An absolute path to a regular file this process may execute. `what` opens every sentence.
@@ -39,6 +41,11 @@ const std::vector<std::string> &builtin_function_names() {
   return names;
 }
 
+const std::vector<std::string> &image_function_names() {
+  static const std::vector<std::string> names{"rgb2gray", "clahe_equalization", "resize_image"};
+  return names;
+}
+
 bool is_valid_function_name(const std::string &name) {
   if (name.empty() || name.size() > 64) return false;
   auto is_alnum = [](char c) {
@@ -53,6 +60,22 @@ Status FunctionRegistry::add_builtins(const std::string &hutch_fn_path) {
   for (const auto &name : builtin_function_names()) {
     functions_[name] = FunctionSpec{
         .name = name, .executable = hutch_fn_path, .argv = {hutch_fn_path, name}, .builtin = true};
+  }
+  return {};
+}
+
+Status FunctionRegistry::add_image_builtins(const std::string &hutch_image_path) {
+  if (auto usable = check_executable("hutch-image", hutch_image_path); !usable) {
+    for (const auto &name : image_function_names()) {
+      mark_unavailable(name, "function: '" + name + "' is a built-in image function, but this hutchd has no "
+                             "hutch-image (" + usable.error().message + "); start hutchd with --hutch-image PATH");
+    }
+    return usable;
+  }
+  for (const auto &name : image_function_names()) {
+    functions_[name] = FunctionSpec{
+        .name = name, .executable = hutch_image_path, .argv = {hutch_image_path, name}, .builtin = true};
+    unavailable_.erase(name);
   }
   return {};
 }
@@ -85,6 +108,16 @@ Status FunctionRegistry::add_local_from_flag(const std::string &name_equals_path
 const FunctionSpec *FunctionRegistry::find(const std::string &name) const {
   auto found = functions_.find(name);
   return found == functions_.end() ? nullptr : &found->second;
+}
+
+const std::string *FunctionRegistry::unavailable_reason(const std::string &name) const {
+  auto found = unavailable_.find(name);
+  return found == unavailable_.end() ? nullptr : &found->second;
+}
+
+void FunctionRegistry::mark_unavailable(const std::string &name, const std::string &reason) {
+  functions_.erase(name);
+  unavailable_[name] = reason;
 }
 
 std::vector<std::string> FunctionRegistry::names() const {

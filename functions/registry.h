@@ -1,5 +1,6 @@
 // Function names resolve here, for hutchd (what to exec) and for job validation (is the name known).
-// Built-ins live in the multi-call binary hutch-fn; operators add local executables with
+// Built-ins live in two multi-call binaries: hutch-fn (hello, sleep: nothing heavy linked, since its start-up
+// is every job's latency) and hutch-image (the OpenCV image functions). Operators add local executables with
 // `hutchd --function NAME=PATH`. A later issue adds user functions stored in Redis.
 #pragma once
 
@@ -27,6 +28,10 @@ class FunctionRegistry {
  public:
   // Registers hutch-fn's built-ins (hello, sleep) as `<hutch_fn_path> <name>`.
   Status add_builtins(const std::string &hutch_fn_path);
+  // Registers hutch-image's functions (rgb2gray, clahe_equalization, resize_image) as
+  // `<hutch_image_path> <name>`. When the program is not usable they are remembered as unavailable, with
+  // the reason, and the error is returned for the caller to log: hutchd runs on without them.
+  Status add_image_builtins(const std::string &hutch_image_path);
   // Registers a local executable; fails for a bad name, a clash with a built-in, or a path that is not an
   // absolute, executable regular file. The sentence names what was wrong.
   Status add_local(const std::string &name, const std::string &path);
@@ -36,12 +41,20 @@ class FunctionRegistry {
   const FunctionSpec *find(const std::string &name) const;
   std::vector<std::string> names() const;  // sorted
 
+  // For a built-in that could not be registered: a sentence for the jobs that ask for it, else nullptr.
+  const std::string *unavailable_reason(const std::string &name) const;
+  // Forgets `name` and records why it cannot run (hutchd calls it when the executable cannot be opened).
+  void mark_unavailable(const std::string &name, const std::string &reason);
+
  private:
   std::map<std::string, FunctionSpec> functions_;
+  std::map<std::string, std::string> unavailable_;
 };
 
 // The built-in names hutch-fn answers to, in the order `hutch-fn --list` prints them.
 const std::vector<std::string> &builtin_function_names();
+// The built-in names hutch-image answers to, in the order `hutch-image --list` prints them.
+const std::vector<std::string> &image_function_names();
 
 // A valid function name: 1-64 of [A-Za-z0-9_.-], starting with a letter or digit.
 bool is_valid_function_name(const std::string &name);

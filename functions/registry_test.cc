@@ -96,6 +96,44 @@ TEST_F(RegistryTest, LocalFunctionErrorsNameTheProblem) {
   expect_error("tool=" + executable_, "function 'tool' is given twice");
 }
 
+TEST_F(RegistryTest, ImageFunctionsRunThroughHutchImage) {
+  FunctionRegistry registry;
+  ASSERT_TRUE(registry.add_builtins(executable_));
+  ASSERT_TRUE(registry.add_image_builtins(executable_));
+  for (const auto &name : image_function_names()) {
+    const FunctionSpec *spec = registry.find(name);
+    ASSERT_NE(spec, nullptr) << name;
+    EXPECT_TRUE(spec->builtin);
+    EXPECT_EQ(spec->argv, (std::vector<std::string>{executable_, name}));
+    EXPECT_EQ(registry.unavailable_reason(name), nullptr);
+  }
+  EXPECT_EQ(registry.names(),
+            (std::vector<std::string>{"clahe_equalization", "hello", "resize_image", "rgb2gray", "sleep"}));
+  auto replaced = registry.add_local("rgb2gray", executable_);
+  ASSERT_FALSE(replaced);
+  EXPECT_NE(replaced.error().message.find("'rgb2gray' is a built-in"), std::string::npos) << replaced.error().message;
+}
+
+TEST_F(RegistryTest, WithoutHutchImageTheImageFunctionsAreUnavailableWithAReason) {
+  FunctionRegistry registry;
+  ASSERT_TRUE(registry.add_builtins(executable_));
+  auto added = registry.add_image_builtins(directory_ + "/hutch-image");
+  ASSERT_FALSE(added);
+  EXPECT_NE(added.error().message.find("No such file or directory"), std::string::npos) << added.error().message;
+  EXPECT_EQ(registry.names(), builtin_function_names()) << "hello and sleep still run";
+  for (const auto &name : image_function_names()) {
+    EXPECT_EQ(registry.find(name), nullptr);
+    const std::string *reason = registry.unavailable_reason(name);
+    ASSERT_NE(reason, nullptr) << name;
+    EXPECT_NE(reason->find("function: '" + name + "' is a built-in image function, but this hutchd has no "
+                           "hutch-image"), std::string::npos) << *reason;
+    EXPECT_NE(reason->find("--hutch-image PATH"), std::string::npos) << *reason;
+  }
+  // Even then the names stay reserved: a local function cannot take one.
+  EXPECT_FALSE(registry.add_local("resize_image", executable_));
+  EXPECT_EQ(registry.unavailable_reason("hello"), nullptr);
+}
+
 TEST_F(RegistryTest, RootStillNeedsAnExecuteBit) {
   // access(X_OK) as root succeeds for a regular file only when some execute bit is set.
   FunctionRegistry registry;

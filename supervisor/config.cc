@@ -47,8 +47,8 @@ Result<long> parse_whole(const std::string &flag, const std::string &text, long 
 const char *supervisor_usage() {
   return "usage: hutchd [--redis URL] [--concurrency N] [--consumer NAME] [--grace SECONDS]\n"
          "              [--log-cap BYTES] [--pids N] [--tmp-size BYTES]\n"
-         "              [--file-cap BYTES] [--job-files-cap BYTES] [--uid-base UID] [--hutch-fn PATH] [--spawner PATH]\n"
-         "              [--cache-dir DIR]\n"
+         "              [--file-cap BYTES] [--job-files-cap BYTES] [--uid-base UID] [--hutch-fn PATH]\n"
+         "              [--hutch-image PATH] [--spawner PATH] [--cache-dir DIR]\n"
          "              [--function NAME=PATH]... [--verbose] [--check]\n"
          "Runs jobs from the Redis stream hutch:jobs in sandboxes. See docs/protocol.md.\n"
          "--check prints what this machine offers and what hutch will enforce, then exits (0: real isolation).\n";
@@ -72,6 +72,7 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
   const char *home = std::getenv("HOME");
   config.cache_directory = env_or("HUTCH_CACHE_DIR", ::geteuid() == 0 ? "/var/cache/hutch"
                                                                         : std::string(home ? home : "/tmp") + "/.cache/hutch");
+  config.hutch_image_path = env_or("HUTCH_IMAGE", "");
   config.spawner_path = env_or("HUTCH_SPAWNER", "");
   std::istringstream functions(env_or("HUTCH_FUNCTIONS", ""));
   for (std::string item; std::getline(functions, item, ',');) {
@@ -103,6 +104,7 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
     else if (flag == "--uid-base") uid_base = value;
     else if (flag == "--hutch-fn") config.hutch_fn_path = value;
     else if (flag == "--cache-dir") config.cache_directory = value;
+    else if (flag == "--hutch-image") config.hutch_image_path = value;
     else if (flag == "--spawner") config.spawner_path = value;
     else if (flag == "--function") config.local_functions.push_back(value);
     else return fail(make_error("unknown flag '" + flag + "'\n" + supervisor_usage()));
@@ -139,6 +141,7 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
     return fail(make_error("--cache-dir: '" + config.cache_directory + "' is not an absolute path"));
   if (config.consumer.empty()) return fail(make_error("--consumer: the name must not be empty"));
   if (config.hutch_fn_path.empty()) config.hutch_fn_path = default_program_path("hutch-fn", "functions");
+  if (config.hutch_image_path.empty()) config.hutch_image_path = default_program_path("hutch-image", "functions/image");
   if (config.spawner_path.empty()) config.spawner_path = default_program_path("hutch-spawner", "sandbox");
   return config;
 }

@@ -24,6 +24,7 @@ struct SupervisorConfig {
   uint32_t uid_base = 60000;  // sandbox uid = uid_base + slot, when hutchd runs as root
   std::string hutch_fn_path;  // the built-ins' binary; default: next to hutchd
   std::string cache_directory;  // unpacked user-function packages; default /var/cache/hutch (root) or ~/.cache/hutch
+  std::string hutch_image_path;  // the image built-ins' binary (OpenCV); default: next to hutchd
   std::string spawner_path;   // hutch-spawner; default: next to hutchd
   std::vector<std::string> local_functions;  // NAME=PATH
   bool verbose = false;

@@ -38,6 +38,12 @@ Supervisor::~Supervisor() = default;
 
 Status Supervisor::prepare() {
   TRY_STATUS(registry_.add_builtins(config_.hutch_fn_path));
+  // The image functions are optional: a hutchd without hutch-image (or OpenCV) still runs everything else,
+  // and rejects jobs for them with the reason.
+  if (auto images = registry_.add_image_builtins(config_.hutch_image_path); !images) {
+    log_warning("image functions (" + joined(image_function_names()) + ") are unavailable: " +
+                images.error().message + "; give --hutch-image PATH to enable them");
+  }
   for (const std::string &flag : config_.local_functions) {
     auto added = registry_.add_local_from_flag(flag);
     if (!added) return fail(added.error().context("--function " + flag));
@@ -184,6 +190,8 @@ void Supervisor::on_entry(const std::string &id, StreamFields fields) {
       .names = [this] { return registry_.names(); },
   };
   ParsedJob parsed = parse_job(id, fields, catalog);
+  // A built-in this hutchd merely lacks is neither unknown nor a user function: say what is missing.
+  if (const std::string *reason = registry_.unavailable_reason(parsed.job.function)) parsed.rejection = *reason;
   if (parsed.rejection) {
     reject(parsed);
     return;

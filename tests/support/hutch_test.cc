@@ -23,6 +23,7 @@ bool running_in_ci() {
 std::string hutchd_path() { return HUTCHD_PATH; }
 std::string hutch_cli_path() { return HUTCH_CLI_PATH; }
 std::string hutch_fn_path() { return HUTCH_FN_PATH; }
+std::string hutch_image_path() { return HUTCH_IMAGE_PATH; }
 
 void HutchTest::SetUp() {
   // Unique per test and per process: ctest runs each test in its own process against one shared server.
@@ -67,8 +68,9 @@ HutchdOptions HutchTest::hutchd_options() {
   options.concurrency = 2;
   // Long enough for every job a test lets finish; short enough that a failed test's teardown is quick.
   options.grace_seconds = 5;
-  // hutchd finds hutch-fn beside itself or through HUTCH_FN; the build tree keeps them in different folders.
-  options.environment = {"HUTCH_FN=" + hutch_fn_path()};
+  // hutchd finds hutch-fn and hutch-image beside itself or through HUTCH_FN and HUTCH_IMAGE; the build tree
+  // keeps them in different folders.
+  options.environment = {"HUTCH_FN=" + hutch_fn_path(), "HUTCH_IMAGE=" + hutch_image_path()};
   options.consumer = consumer_;
   options.functions = {
       {"balloon", BALLOON_PATH},         {"spinner", SPINNER_PATH},   {"forbidden_syscall", FORBIDDEN_SYSCALL_PATH},

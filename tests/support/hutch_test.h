@@ -59,6 +59,7 @@ class HutchTest : public testing::Test {
 std::string hutchd_path();
 std::string hutch_cli_path();
 std::string hutch_fn_path();
+std::string hutch_image_path();
 
 }  // namespace hutch::test
 
