@@ -135,14 +135,23 @@ bool lock_capabilities() {
                  0, 0, 0) == 0;
 }
 
+// Empties the permitted, effective and inheritable sets. The uid change from root does that by itself; in a
+// user namespace the function's uid is the one hutchd is mapped to, never root, so nothing else would.
+bool clear_capabilities() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {};
+  return ::syscall(SYS_capset, &header, none) == 0;
+}
+
 bool drop_identity(const ChildPlan &plan) {
   if (!plan.change_identity) return true;
   if (!lock_capabilities()) return false;
   // Order: supplementary groups and gid while still root, uid last; after setresuid the capability sets
   // are empty (no SECBIT_KEEP_CAPS), so nothing can be taken back.
-  if (::setgroups(0, nullptr) != 0) return false;
+  if (!plan.in_user_namespace && ::setgroups(0, nullptr) != 0) return false;
   if (::setresgid(plan.gid, plan.gid, plan.gid) != 0) return false;
-  return ::setresuid(plan.uid, plan.uid, plan.uid) == 0;
+  if (::setresuid(plan.uid, plan.uid, plan.uid) != 0) return false;
+  return clear_capabilities();
 }
 
 bool install_seccomp(const ChildPlan &plan) {

@@ -74,9 +74,12 @@ struct ChildPlan {
 
   const char *working_directory = "/";
 
-  bool change_identity = false;  // only when the supervisor runs as root
+  bool change_identity = false;  // as root, or inside hutchd's user namespace
   uid_t uid = 0;
   gid_t gid = 0;
+  // Cloned inside hutchd's user namespace (user_namespace.h), where setgroups is denied: the supplementary
+  // groups stay hutchd's, and the uid does not change from 0, so capabilities are cleared explicitly.
+  bool in_user_namespace = false;
 
   const sock_fprog *seccomp_program = nullptr;
 

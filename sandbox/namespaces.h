@@ -22,8 +22,9 @@ inline constexpr unsigned long kSandboxNamespaceFlags = CLONE_NEWPID | CLONE_NEW
 
 inline constexpr const char kSandboxHostname[] = "hutch";
 
-// Parent side, once at start-up (blocking: forks a helper that unshares and brings loopback up).
-Result<UniqueFd> make_empty_network_namespace();
+// Parent side, once at start-up (blocking: forks a helper that unshares and brings loopback up). With a
+// user namespace (user_namespace.h), the helper joins it first, so the network namespace belongs to it.
+Result<UniqueFd> make_empty_network_namespace(int user_namespace_fd = -1);
 
 // Runs `build` in a forked helper (which must leave the helper inside the new namespace and return 0 or an
 // errno), then returns an fd of the helper's /proc/<pid>/ns/<kind>, which keeps the namespace alive after

@@ -175,11 +175,13 @@ Result<SpawnedSandbox> request_sandbox(int spawner_socket, const SpawnOptions &o
   request.copy_root_skeleton = options.new_namespaces && options.root_skeleton_fd >= 0;
   request.tmp_mount_options = options.tmp_mount_options;
   request.work_mount_options = options.work_mount_options;
+  request.join_cgroups = static_cast<uint32_t>(options.cgroup_procs_fds.size());
   std::vector<int> fds = {pipes.input.get(), pipes.out.write.get(), pipes.err.write.get(), pipes.result.get(),
                           pipes.report.write.get()};
   if (request.exec_by_fd) fds.push_back(options.target->fd());
   if (request.join_network_namespace) fds.push_back(options.network_namespace_fd);
   if (request.copy_root_skeleton) fds.push_back(options.root_skeleton_fd);
+  fds.insert(fds.end(), options.cgroup_procs_fds.begin(), options.cgroup_procs_fds.end());
   TRY_STATUS(send_spawn_request(spawner_socket, request, fds));
   return parent_ends(pipes);
 }
