@@ -64,8 +64,13 @@ Execution::~Execution() {
 
 uid_t Execution::sandbox_uid() const {
   if (!context_.change_identity) return ::geteuid();
-  return static_cast<uid_t>(context_.config->uid_base + static_cast<uint32_t>(slot_));
+  // Inside hutchd's user namespace there is one uid to be: the one hutchd is mapped to.
+  uint32_t slot = context_.user_namespace ? 0 : static_cast<uint32_t>(slot_);
+  return static_cast<uid_t>(context_.config->uid_base + slot);
 }
+
+// The function's uid as the kernel's audit log names it: hutchd's own in a user namespace.
+uid_t Execution::host_uid() const { return context_.user_namespace ? ::geteuid() : sandbox_uid(); }
 
 std::vector<std::string> Execution::environment() const {
   char timeout[32];
@@ -110,7 +115,8 @@ void Execution::start() {
   options.argv = function_.argv;
   options.environment = environment();
   options.stdin_content = job_.input;
-  if (cgroup_) options.cgroup_procs_fds = cgroup_->procs_fds();
+  // A v1 slot's spawner lives in the slot's cgroup and its sandboxes are born there; others join it.
+  if (cgroup_ && context_.cgroups->slot_procs_fds(slot_).empty()) options.cgroup_procs_fds = cgroup_->procs_fds();
   options.rlimits = sandbox_rlimits(rlimit_options);
   if (context_.change_identity) options.identity = SandboxIdentity{sandbox_uid(), static_cast<gid_t>(sandbox_uid())};
   options.seccomp_program = context_.seccomp;
@@ -318,7 +324,7 @@ void Execution::finish() {
     outcome_.signal = exit.signal;
     if (exit.signal) {
       outcome_.signal_name = signal_name(*exit.signal);
-      if (*exit.signal == SIGSYS) outcome_.seccomp_syscall = context_.seccomp_audit->syscall_that_killed(sandbox_uid(), started_at_ms_);
+      if (*exit.signal == SIGSYS) outcome_.seccomp_syscall = context_.seccomp_audit->syscall_that_killed(host_uid(), started_at_ms_);
     }
     facts.duration_seconds = seconds_between(started_ns_, ended_ns_);
     facts.exit_code = exit.exit_code;
