@@ -57,7 +57,11 @@ Result<UniqueFd> make_user_namespace(uint32_t inside_uid, uint32_t inside_gid) {
     // drop a group that was denying it access).
     if (int error = write_proc_file("/proc/self/setgroups", "deny")) return error;
     if (int error = write_proc_file("/proc/self/uid_map", uid_map)) return error;
-    return write_proc_file("/proc/self/gid_map", gid_map);
+    if (int error = write_proc_file("/proc/self/gid_map", gid_map)) return error;
+    // No user namespace may be made inside this one: the jobs have no use for one, and each would give a
+    // job every capability over namespaces of its own, a large part of the kernel to probe. The limit is
+    // this namespace's own (user.* sysctls are per user namespace), so the host keeps its own.
+    return write_proc_file("/proc/sys/user/max_user_namespaces", "0");
   });
 }
 

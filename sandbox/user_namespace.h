@@ -28,7 +28,8 @@
 namespace hutch {
 
 // Parent side, once at start-up (blocking: forks a helper that unshares and writes its id maps). Maps
-// `inside_uid`/`inside_gid` to this process's effective uid/gid; returns an fd that keeps it alive.
+// `inside_uid`/`inside_gid` to this process's effective uid/gid and allows no user namespace inside it;
+// returns an fd that keeps it alive.
 Result<UniqueFd> make_user_namespace(uint32_t inside_uid, uint32_t inside_gid);
 
 // The kernel's switches for unprivileged user namespaces; nullopt where this kernel has none.

@@ -95,6 +95,7 @@ TEST_F(NotRootTest, TheFunctionHasNoPrivilegeLeft) {
   EXPECT_EQ(report["status"].value("NoNewPrivs", "?"), "1");
   EXPECT_EQ(report["status"].value("Seccomp", "?"), "2") << "2 = a seccomp filter is installed";
   EXPECT_EQ(report["read"].value("/proc/1/environ", "ok"), "EACCES") << "its init holds capabilities it has not";
+  EXPECT_EQ(report.value("new_user_namespace", "?"), "ENOSPC") << "hutchd's user namespace allows none inside";
 }
 
 TEST_F(NotRootTest, SeesItsOwnProcessesHostnameAndNoRouteToRedis) {
