@@ -50,8 +50,9 @@ bool die_with_parent(const ChildPlan &plan) {
 
 // PID 1 of the job's PID namespace. It holds nothing of the job's (no pipe a reader waits on), reaps every
 // process re-parented to it, and when the function ends reports its wait status and exits, which makes the
-// kernel kill whatever is left in the namespace. The function cannot signal it: init runs as root, the
-// function as the sandbox user.
+// kernel kill whatever is left in the namespace. The function cannot signal it: from inside its namespace
+// an init gets only the signals it handles (none), and as root it is another uid as well (in hutchd's user
+// namespace it is the same uid, but holds capabilities there that the function lacks, so no ptrace either).
 [[noreturn]] void run_init(const ChildPlan &plan, pid_t function_pid) {
   if (plan.report_fd > 0) ::syscall(SYS_close_range, 0U, static_cast<unsigned>(plan.report_fd - 1), 0U);
   ::syscall(SYS_close_range, static_cast<unsigned>(plan.report_fd + 1), ~0U, 0U);
