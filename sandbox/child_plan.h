@@ -78,7 +78,8 @@ struct ChildPlan {
   uid_t uid = 0;
   gid_t gid = 0;
   // Cloned inside hutchd's user namespace (user_namespace.h), where setgroups is denied: the supplementary
-  // groups stay hutchd's, and the uid does not change from 0, so capabilities are cleared explicitly.
+  // groups stay hutchd's. The uid there is the one mapped uid all along (never root), so no uid change
+  // clears the capabilities: child.cc clears them explicitly.
   bool in_user_namespace = false;
 
   const sock_fprog *seccomp_program = nullptr;

@@ -77,6 +77,7 @@ Status Supervisor::prepare() {
   context_.shipper = &shipper_;
   context_.seccomp_audit = &seccomp_audit_;
   if (!spawners_.empty()) context_.spawners = &spawners_;
+  context_.change_identity = root || context_.user_namespace;
   log_identity(root);
   log_info("seccomp: " + std::to_string(seccomp_->instruction_count()) + "-instruction filter; the audit log " +
            (seccomp_audit_.available() ? "names forbidden calls" : "is not readable, so forbidden calls go unnamed"));
@@ -125,8 +126,7 @@ Status Supervisor::prepare_namespaces(bool root) {
 }
 
 // One line for who the function runs as; a warning for each protection that costs.
-void Supervisor::log_identity(bool root) {
-  context_.change_identity = root || context_.user_namespace;
+void Supervisor::log_identity(bool root) const {
   if (root) {
     log_info("identity: functions run as uid " + std::to_string(config_.uid_base) + "+slot, without capabilities");
     return;

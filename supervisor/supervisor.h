@@ -34,7 +34,7 @@ class Supervisor {
   Status prepare();
   Status prepare_namespaces(bool root);
   Status start_spawners();
-  void log_identity(bool root);
+  void log_identity(bool root) const;
   std::string isolation_tokens() const;
   void run();  // connects and reads; returns when the loop has nothing left (after shutdown)
   // First call: drain. A second call: stop waiting for the grace period.
