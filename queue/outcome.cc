@@ -41,8 +41,11 @@ Verdict classify_outcome(const Outcome &o) {
     }
     return {ExecutionStatus::kKilled, sentence};
   }
-  if (o.exit_code && *o.exit_code != 0)
-    return {ExecutionStatus::kFailed, "the function exited with code " + std::to_string(*o.exit_code)};
+  if (o.exit_code && *o.exit_code != 0) {
+    std::string sentence = "the function exited with code " + std::to_string(*o.exit_code);
+    if (o.function_error) sentence += ": " + *o.function_error;
+    return {ExecutionStatus::kFailed, sentence};
+  }
   if (o.output_error) return {ExecutionStatus::kFailed, *o.output_error};
   if (o.files_error) return {ExecutionStatus::kFailed, *o.files_error};
   return {ExecutionStatus::kSucceeded, ""};

@@ -23,6 +23,7 @@ struct Outcome {
   std::string signal_name;                 // "SIGSYS"
   std::string seccomp_syscall;             // the forbidden call, when known
   std::optional<std::string> output_error; // fd 3 held too much or no JSON
+  std::optional<std::string> function_error;  // a failing function's own sentence: {"error": "..."} on fd 3
   std::optional<std::string> files_error;  // $HUTCH_OUT held what cannot be stored (too large, not a file)
 };
 

@@ -139,6 +139,14 @@ Result<std::unique_ptr<CgroupManager>> make_cgroup_v2_manager(const std::string 
       return fail(make_error("cgroup v2: the " + std::string(controller) + " controller is not available in '" +
                              own + "' (with systemd, set Delegate=yes on the unit)"));
   }
+  // Delegation (systemd's Delegate=yes) hands the cgroup's own cgroup.procs and cgroup.subtree_control to
+  // its user: without write access to both, nothing below would work, so say that rather than fail later.
+  for (const char *file : {"cgroup.procs", "cgroup.subtree_control"}) {
+    std::string path = own + "/" + file;
+    if (::access(path.c_str(), W_OK) != 0)
+      return fail(errno_error("cgroup v2: '" + own + "' is not delegated to uid " + std::to_string(::geteuid()) +
+                              " (with systemd, set Delegate=yes on the unit): access('" + path + "', W_OK)"));
+  }
   // Only the root cgroup may hold processes and delegate controllers at once.
   if (own_path != "/") {
     std::string leaf = own + "/supervisor";

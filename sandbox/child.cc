@@ -50,8 +50,9 @@ bool die_with_parent(const ChildPlan &plan) {
 
 // PID 1 of the job's PID namespace. It holds nothing of the job's (no pipe a reader waits on), reaps every
 // process re-parented to it, and when the function ends reports its wait status and exits, which makes the
-// kernel kill whatever is left in the namespace. The function cannot signal it: init runs as root, the
-// function as the sandbox user.
+// kernel kill whatever is left in the namespace. The function cannot signal it: from inside its namespace
+// an init gets only the signals it handles (none), and as root it is another uid as well (in hutchd's user
+// namespace it is the same uid, but holds capabilities there that the function lacks, so no ptrace either).
 [[noreturn]] void run_init(const ChildPlan &plan, pid_t function_pid) {
   if (plan.report_fd > 0) ::syscall(SYS_close_range, 0U, static_cast<unsigned>(plan.report_fd - 1), 0U);
   ::syscall(SYS_close_range, static_cast<unsigned>(plan.report_fd + 1), ~0U, 0U);
@@ -135,14 +136,23 @@ bool lock_capabilities() {
                  0, 0, 0) == 0;
 }
 
+// Empties the permitted, effective and inheritable sets. The uid change from root does that by itself; in a
+// user namespace the function's uid is the one hutchd is mapped to, never root, so nothing else would.
+bool clear_capabilities() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {};
+  return ::syscall(SYS_capset, &header, none) == 0;
+}
+
 bool drop_identity(const ChildPlan &plan) {
   if (!plan.change_identity) return true;
   if (!lock_capabilities()) return false;
   // Order: supplementary groups and gid while still root, uid last; after setresuid the capability sets
   // are empty (no SECBIT_KEEP_CAPS), so nothing can be taken back.
-  if (::setgroups(0, nullptr) != 0) return false;
+  if (!plan.in_user_namespace && ::setgroups(0, nullptr) != 0) return false;
   if (::setresgid(plan.gid, plan.gid, plan.gid) != 0) return false;
-  return ::setresuid(plan.uid, plan.uid, plan.uid) == 0;
+  if (::setresuid(plan.uid, plan.uid, plan.uid) != 0) return false;
+  return clear_capabilities();
 }
 
 bool install_seccomp(const ChildPlan &plan) {

@@ -78,9 +78,13 @@ struct ChildPlan {
 
   const char *working_directory = "/";
 
-  bool change_identity = false;  // only when the supervisor runs as root
+  bool change_identity = false;  // as root, or inside hutchd's user namespace
   uid_t uid = 0;
   gid_t gid = 0;
+  // Cloned inside hutchd's user namespace (user_namespace.h), where setgroups is denied: the supplementary
+  // groups stay hutchd's. The uid there is the one mapped uid all along (never root), so no uid change
+  // clears the capabilities: child.cc clears them explicitly.
+  bool in_user_namespace = false;
 
   const sock_fprog *seccomp_program = nullptr;
 

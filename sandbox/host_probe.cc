@@ -15,6 +15,7 @@
 
 #include "common/file_io.h"
 #include "common/unique_fd.h"
+#include "sandbox/user_namespace.h"
 
 namespace hutch {
 namespace {
@@ -122,6 +123,8 @@ bool SeccompFindings::can_kill_process() const {
 IdentityFindings probe_identity(uint32_t uid_base, int concurrency) {
   IdentityFindings found;
   found.effective_uid = ::geteuid();
+  found.effective_gid = ::getegid();
+  found.supplementary_groups = own_supplementary_groups();
   found.uid_first = uid_base;
   found.uid_last = uid_base + static_cast<uint32_t>(std::max(concurrency, 1)) - 1;
   add_processes_in_range(found);

@@ -34,6 +34,8 @@ struct UidUser {
 
 struct IdentityFindings {
   uid_t effective_uid = 0;
+  gid_t effective_gid = 0;
+  std::vector<gid_t> supplementary_groups;  // getgroups(): what jobs in a user namespace would keep
   uint32_t uid_first = 0;
   uint32_t uid_last = 0;
   std::vector<UidUser> uid_users;
@@ -72,6 +74,9 @@ struct NamespaceProbe {
 };
 
 struct NamespaceFindings {
+  // Not root: each namespace is tried inside a fresh user namespace, as hutchd would make it (the "user"
+  // probe alone says whether that namespace itself can be made).
+  bool inside_user_namespace = false;
   std::vector<NamespaceProbe> probes;
   std::optional<long> max_user_namespaces;        // /proc/sys/user/max_user_namespaces
   std::optional<long> unprivileged_userns_clone;  // kernel.unprivileged_userns_clone (Debian's patch), if present

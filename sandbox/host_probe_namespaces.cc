@@ -7,10 +7,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cstdlib>
+#include <string>
 
-#include "common/file_io.h"
 #include "sandbox/host_probe.h"
+#include "sandbox/user_namespace.h"
 
 namespace hutch {
 namespace {
@@ -50,15 +50,6 @@ Status try_unshare(const std::string &flag_name, int flag) {
   return {};
 }
 
-std::optional<long> read_number(const std::string &path) {
-  auto text = read_file(path, 64);
-  if (!text) return std::nullopt;  // absent on this kernel: the caller reports it as not present
-  char *end = nullptr;
-  long value = std::strtol(text->c_str(), &end, 10);
-  if (end == text->c_str()) return std::nullopt;
-  return value;
-}
-
 }  // namespace
 
 NamespaceFindings probe_namespaces() {
@@ -74,9 +65,16 @@ NamespaceFindings probe_namespaces() {
       {"user", "CLONE_NEWUSER", CLONE_NEWUSER},
   };
   NamespaceFindings found;
-  for (const Kind &kind : kKinds) found.probes.push_back({kind.name, kind.flag, try_unshare(kind.flag_name, kind.flag)});
-  found.max_user_namespaces = read_number("/proc/sys/user/max_user_namespaces");
-  found.unprivileged_userns_clone = read_number("/proc/sys/kernel/unprivileged_userns_clone");
+  // Without root, hutchd creates every namespace of a job from inside a user namespace of its own.
+  found.inside_user_namespace = ::geteuid() != 0;
+  for (const Kind &kind : kKinds) {
+    bool inside = found.inside_user_namespace && kind.flag != CLONE_NEWUSER;
+    std::string flag_name = inside ? std::string("CLONE_NEWUSER|") + kind.flag_name : kind.flag_name;
+    found.probes.push_back({kind.name, kind.flag, try_unshare(flag_name, kind.flag | (inside ? CLONE_NEWUSER : 0))});
+  }
+  UserNamespaceSwitches switches = read_user_namespace_switches();
+  found.max_user_namespaces = switches.max_user_namespaces;
+  found.unprivileged_userns_clone = switches.unprivileged_userns_clone;
   return found;
 }
 

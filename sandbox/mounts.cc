@@ -11,6 +11,7 @@
 
 #include "common/file_io.h"
 #include "sandbox/namespaces.h"
+#include "sandbox/user_namespace.h"
 
 namespace hutch {
 namespace {
@@ -31,6 +32,7 @@ struct SkeletonPlan {
   std::vector<std::pair<std::string, std::string>> read_only_binds;  // host source, skeleton path
   std::vector<std::pair<std::string, std::string>> device_binds;     // host node, skeleton path
   std::vector<SkeletonFile> files;
+  std::string host_proc_target;  // the host's proc bound here, or empty (RootSkeletonSpec::user_namespace_fd)
 };
 
 std::string stage(const std::string &path) { return std::string(kStage) + path; }
@@ -66,6 +68,7 @@ Result<SkeletonPlan> plan_skeleton(const RootSkeletonSpec &spec) {
     plan.files.push_back({stage(path), ""});  // a mount point for the bind
     plan.device_binds.emplace_back(path, stage(path));
   }
+  if (spec.user_namespace_fd >= 0) plan.host_proc_target = stage("/proc");
   plan.symlinks.emplace_back(stage("/dev/fd"), "/proc/self/fd");
   plan.symlinks.emplace_back(stage("/dev/stdin"), "/proc/self/fd/0");
   plan.symlinks.emplace_back(stage("/dev/stdout"), "/proc/self/fd/1");
@@ -115,6 +118,10 @@ int build_skeleton(const SkeletonPlan &plan) {
   for (const auto &[source, target] : plan.device_binds) {
     if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0) return errno;
   }
+  // Recursive: a user namespace may bind a mount whose locked submounts come along, not one without them.
+  if (!plan.host_proc_target.empty() &&
+      ::mount("/proc", plan.host_proc_target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+    return errno;
   if (::syscall(SYS_pivot_root, kStage, (std::string(kStage) + "/.old").c_str()) != 0) return errno;
   if (::chdir("/") != 0) return errno;
   if (::umount2("/.old", MNT_DETACH) != 0) return errno;
@@ -134,7 +141,13 @@ std::string tmpfs_options(uint64_t size_bytes, const char *mode, int owner_uid) 
 
 Result<UniqueFd> make_root_skeleton(const RootSkeletonSpec &spec) {
   TRY_ASSIGN(SkeletonPlan plan, plan_skeleton(spec));
-  return hold_namespace_built_by_helper("mnt", [&plan] { return build_skeleton(plan); });
+  int user_namespace_fd = spec.user_namespace_fd;
+  return hold_namespace_built_by_helper("mnt", [&plan, user_namespace_fd] {
+    if (user_namespace_fd >= 0) {
+      if (int error = enter_user_namespace(user_namespace_fd)) return error;
+    }
+    return build_skeleton(plan);
+  });
 }
 
 Result<UniqueFd> clone_read_only_tree(const std::string &directory) {

@@ -28,6 +28,10 @@ inline constexpr const char kFunctionPackageDirectory[] = "/function";
 
 struct RootSkeletonSpec {
   std::vector<uid_t> sandbox_uids;  // one passwd/group entry each ("hutch<slot>")
+  // Not root: build it inside this user namespace (user_namespace.h), so that jobs there may copy it. Its
+  // /proc then holds the host's proc, which each job's own proc covers: in a user namespace the kernel
+  // mounts a proc only where one is already fully visible in the mount namespace.
+  int user_namespace_fd = -1;
 };
 
 // Parent side, once at start-up: builds the skeleton in a helper process and returns an fd of its mount

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "sandbox/mounts.h"
+#include "sandbox/user_namespace.h"
 #include <string>
 
 namespace hutch {
@@ -66,8 +67,11 @@ Result<UniqueFd> hold_namespace_built_by_helper(const char *kind, const std::fun
   return namespace_fd;
 }
 
-Result<UniqueFd> make_empty_network_namespace() {
-  return hold_namespace_built_by_helper("net", [] {
+Result<UniqueFd> make_empty_network_namespace(int user_namespace_fd) {
+  return hold_namespace_built_by_helper("net", [user_namespace_fd] {
+    if (user_namespace_fd >= 0) {
+      if (int error = enter_user_namespace(user_namespace_fd)) return error;
+    }
     if (::unshare(CLONE_NEWNET) != 0) return errno;
     return bring_loopback_up() ? 0 : errno;
   });

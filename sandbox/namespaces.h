@@ -22,8 +22,9 @@ inline constexpr unsigned long kSandboxNamespaceFlags = CLONE_NEWPID | CLONE_NEW
 
 inline constexpr const char kSandboxHostname[] = "hutch";
 
-// Parent side, once at start-up (blocking: forks a helper that unshares and brings loopback up).
-Result<UniqueFd> make_empty_network_namespace();
+// Parent side, once at start-up (blocking: forks a helper that unshares and brings loopback up). With a
+// user namespace (user_namespace.h), the helper joins it first, so the network namespace belongs to it.
+Result<UniqueFd> make_empty_network_namespace(int user_namespace_fd = -1);
 
 // Runs `build` in a forked helper (which must leave the helper inside the new namespace and return 0 or an
 // errno), then returns an fd of the helper's /proc/<pid>/ns/<kind>, which keeps the namespace alive after
@@ -33,7 +34,7 @@ Result<UniqueFd> hold_namespace_built_by_helper(const char *kind, const std::fun
 
 // Child side, async-signal-safe: run as init of the fresh namespaces, before forking the function.
 // Gives the job its own mount namespace (a copy of the root skeleton, mounts.h, or without one a private
-// copy of the host's with a fresh /proc), names the host `hutch` and joins the shared network namespace.
+// copy of the host's with a fresh /proc), names the host `hutch` and joins its slot's empty network namespace.
 bool enter_sandbox_namespaces(const ChildPlan &plan);
 
 }  // namespace hutch

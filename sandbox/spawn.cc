@@ -179,6 +179,7 @@ Result<SpawnedSandbox> request_sandbox(int spawner_socket, const SpawnOptions &o
   request.work_mount_options = options.work_mount_options;
   request.attach_work_mount = request.copy_root_skeleton && options.work_mount_fd >= 0;
   request.attach_package_mount = request.copy_root_skeleton && options.package_mount_fd >= 0;
+  request.join_cgroups = static_cast<uint32_t>(options.cgroup_procs_fds.size());
   std::vector<int> fds = {pipes.input.get(), pipes.out.write.get(), pipes.err.write.get(), pipes.result.get(),
                           pipes.report.write.get()};
   if (request.exec_by_fd) fds.push_back(options.target->fd());
@@ -186,6 +187,7 @@ Result<SpawnedSandbox> request_sandbox(int spawner_socket, const SpawnOptions &o
   if (request.copy_root_skeleton) fds.push_back(options.root_skeleton_fd);
   if (request.attach_work_mount) fds.push_back(options.work_mount_fd);
   if (request.attach_package_mount) fds.push_back(options.package_mount_fd);
+  fds.insert(fds.end(), options.cgroup_procs_fds.begin(), options.cgroup_procs_fds.end());
   TRY_STATUS(send_spawn_request(spawner_socket, request, fds));
   return parent_ends(pipes);
 }

@@ -8,6 +8,11 @@
 //
 // It is a separate, small program (exec'd, single-threaded) so it may allocate before forking, unlike a
 // fork of the event-loop daemon. It is never the OOM killer's choice and dies with hutchd.
+//
+// When hutchd is not root, its spawners (then one per slot whatever the cgroups) also join hutchd's user
+// namespace at start (user_namespace.h): cloning PID, IPC, UTS and cgroup namespaces takes capabilities the
+// spawner has only in there. hutchd itself stays outside: joining would change the daemon's credentials for
+// good, and only a single-threaded process may join a user namespace.
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
@@ -22,6 +27,7 @@
 #include "sandbox/child_plan.h"
 #include "sandbox/namespaces.h"
 #include "sandbox/spawner_protocol.h"
+#include "sandbox/user_namespace.h"
 
 namespace {
 
@@ -35,8 +41,15 @@ void protect_from_oom_killer() {
   ::close(fd);
 }
 
-hutch::SpawnReply spawn_one(const hutch::SpawnRequest &request, std::vector<hutch::UniqueFd> &fds, pid_t hutchd,
-                             int hutchd_pidfd) {
+// What holds for every request: the hutchd the sandboxes die with, and the user namespace they are born in.
+struct SpawnerState {
+  pid_t hutchd = 0;
+  int hutchd_pidfd = -1;
+  bool in_user_namespace = false;  // joined hutchd's user namespace at start (kSpawnerJoinUserNamespace)
+};
+
+hutch::SpawnReply spawn_one(const hutch::SpawnRequest &request, std::vector<hutch::UniqueFd> &fds,
+                             const SpawnerState &state) {
   bool has_exec_fd = request.exec_by_fd;
   size_t next = hutch::kSpawnFixedCount;
   int exec_fd = has_exec_fd && fds.size() > next ? fds[next++].get() : -1;
@@ -44,8 +57,9 @@ hutch::SpawnReply spawn_one(const hutch::SpawnRequest &request, std::vector<hutc
   int root_skeleton_fd = request.copy_root_skeleton && fds.size() > next ? fds[next++].get() : -1;
   int work_mount_fd = request.attach_work_mount && fds.size() > next ? fds[next++].get() : -1;
   int package_mount_fd = request.attach_package_mount && fds.size() > next ? fds[next++].get() : -1;
-  size_t expected = next;
-  if (fds.size() != expected || request.rlimits.size() % 3 != 0 ||
+  size_t first_cgroup = next;
+  size_t expected = next + request.join_cgroups;
+  if (fds.size() != expected || request.join_cgroups > hutch::kMaxCgroupProcsFds || request.rlimits.size() % 3 != 0 ||
       request.rlimits.size() / 3 > hutch::kMaxRlimits || request.seccomp_filter.size() % sizeof(sock_filter) != 0)
     return {0, EINVAL, 0};
 
@@ -58,8 +72,9 @@ hutch::SpawnReply spawn_one(const hutch::SpawnRequest &request, std::vector<hutc
                      reinterpret_cast<sock_filter *>(const_cast<char *>(request.seccomp_filter.data()))};
 
   hutch::ChildPlan plan;
-  plan.parent_pid = hutchd;  // CLONE_PARENT: the sandbox's parent is hutchd, and it must die with hutchd
-  plan.supervisor_pidfd = hutchd_pidfd;
+  plan.parent_pid = state.hutchd;  // CLONE_PARENT: the sandbox's parent is hutchd, and it must die with hutchd
+  plan.supervisor_pidfd = state.hutchd_pidfd;
+  for (size_t i = first_cgroup; i < fds.size(); ++i) plan.cgroup_procs_fds[plan.cgroup_procs_count++] = fds[i].get();
   plan.new_namespaces = request.new_namespaces;
   plan.network_namespace_fd = network_namespace_fd;
   plan.root_skeleton_fd = root_skeleton_fd;
@@ -81,6 +96,7 @@ hutch::SpawnReply spawn_one(const hutch::SpawnRequest &request, std::vector<hutc
   plan.change_identity = request.change_identity;
   plan.uid = request.uid;
   plan.gid = request.gid;
+  plan.in_user_namespace = state.in_user_namespace;
   plan.seccomp_program = request.seccomp_filter.empty() ? nullptr : &seccomp;
   plan.exec_fd = exec_fd;
   plan.exec_path = request.exec_path.c_str();
@@ -96,16 +112,30 @@ hutch::SpawnReply spawn_one(const hutch::SpawnRequest &request, std::vector<hutc
   return {pid, 0, 0};
 }
 
+// Not root: fd 0 is hutchd's user namespace. Inside it the spawner holds the capabilities that cloning
+// namespaces needs, and every sandbox it clones is born there. hutchd waits for the answer.
+bool join_user_namespace(SpawnerState &state) {
+  int error = hutch::enter_user_namespace(STDIN_FILENO);
+  if (!hutch::send_spawn_reply(kSocketFd, {0, error, 0}) || error != 0) return false;
+  int null_input = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null_input < 0 || ::dup3(null_input, STDIN_FILENO, O_CLOEXEC) != STDIN_FILENO) return false;
+  ::close(null_input);
+  state.in_user_namespace = true;
+  return true;
+}
+
 }  // namespace
 
-int main() {
-  pid_t hutchd = ::getppid();
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != hutchd) return 1;
+int main(int argc, char **argv) {
+  SpawnerState state;
+  state.hutchd = ::getppid();
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != state.hutchd) return 1;
   ::signal(SIGPIPE, SIG_IGN);
   protect_from_oom_killer();
+  if (argc > 1 && std::strcmp(argv[1], hutch::kSpawnerJoinUserNamespace) == 0 && !join_user_namespace(state)) return 1;
   // Sandboxes check it to know hutchd still lives (getppid() says nothing inside a new PID namespace).
-  int hutchd_pidfd = static_cast<int>(::syscall(SYS_pidfd_open, hutchd, 0));
-  if (hutchd_pidfd < 0) return 1;
+  state.hutchd_pidfd = static_cast<int>(::syscall(SYS_pidfd_open, state.hutchd, 0));
+  if (state.hutchd_pidfd < 0) return 1;
   for (;;) {
     auto received = hutch::receive_spawn_request(kSocketFd);
     if (!received) {
@@ -116,7 +146,7 @@ int main() {
     }
     if (!received->has_value()) return 0;  // hutchd closed the socket: the slot is gone
     auto &[request, fds] = **received;
-    hutch::SpawnReply reply = spawn_one(request, fds, hutchd, hutchd_pidfd);
+    hutch::SpawnReply reply = spawn_one(request, fds, state);
     fds.clear();  // the sandbox has its copies; ours would hold its pipes open
     if (!hutch::send_spawn_reply(kSocketFd, reply)) return 1;
   }

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "supervisor/protections.h"
+
 namespace hutch {
 namespace {
 
@@ -48,18 +50,27 @@ class ReportBuilder {
 
   bool root() const { return findings_.identity.effective_uid == 0; }
 
+  // Not root: the same sentences hutchd logs at start-up (supervisor/protections.h).
   void add_identity() {
     const IdentityFindings &identity = findings_.identity;
     if (root()) {
       ok("identity", "running as root: each slot's job runs as a uid of its own, without capabilities");
     } else {
-      std::string uid = std::to_string(identity.effective_uid);
-      warn("identity",
-           "running as uid " + uid + ", not root: functions run as uid " + uid +
-               " and share hutchd's namespaces (they can see its processes and reach its network)",
-           "run hutchd as root");
+      std::string running = "running as uid " + std::to_string(identity.effective_uid) + ", not root: ";
+      if (user_namespaces_ok()) {
+        MissingProtection shared = shared_uid_in_user_namespace(identity.effective_uid, identity.uid_first);
+        warn("identity", running + shared.problem, shared.fix);
+        if (auto kept = kept_supplementary_groups(identity.supplementary_groups, identity.effective_gid))
+          warn(kept->item, kept->problem, kept->fix);
+      } else {
+        MissingProtection shared = shared_uid_without_namespaces(identity.effective_uid);
+        miss("identity", running + shared.problem, shared.fix);
+      }
+      // The host's uids do not matter then: the one uid is a name inside the jobs' user namespace.
+      ok("uid range", std::to_string(identity.uid_first) + " inside the jobs' user namespace; no host uid is used");
+      return;
     }
-    std::string range = uid_range(identity) + (root() ? "" : " (used only when hutchd runs as root)");
+    std::string range = uid_range(identity);
     if (identity.uid_users.empty()) {
       std::string checked = identity.passwd_read ? "no running process or /etc/passwd entry uses them"
                                                  : "no running process uses them (" +
@@ -114,10 +125,7 @@ class ReportBuilder {
                           : cgroups.v2.problem.starts_with("no cgroup2")
                               ? "mount the memory, cpu and pids cgroup hierarchies"
                               : "with systemd, set Delegate=yes on the unit";
-        miss("cgroup version",
-             "none usable, so limits fall back to rlimits (memory as address space, CPU as total seconds, no oom "
-             "status): " + why,
-             fix);
+        miss("cgroup version", "none usable: " + no_cgroup_limits(why, root()).problem, fix);
         break;
       }
     }
@@ -157,19 +165,33 @@ class ReportBuilder {
     return missing;
   }
 
+  bool user_namespaces_ok() const {
+    const NamespaceProbe *user = namespace_probe("user");
+    return user != nullptr && user->created.has_value();
+  }
+
   void add_namespaces() {
     const NamespaceFindings &namespaces = findings_.namespaces;
     for (const NamespaceProbe &probe : namespaces.probes) {
       std::string item = "namespace " + probe.name;
+      bool inside = namespaces.inside_user_namespace && probe.name != "user";
       if (probe.created) {
-        ok(item, "can be created");
+        ok(item, inside ? "can be created inside a user namespace" : "can be created");
       } else if (probe.name != "user") {
-        miss(item, probe.created.error().message, "run hutchd as root");
-      } else {
-        // hutchd gives jobs no user namespace of its own yet; a missing one costs nothing today.
+        miss(item, probe.created.error().message,
+             !inside               ? "run hutchd as root"
+             : user_namespaces_ok() ? "a security module (AppArmor, SELinux) restricts it: allow it for hutchd, or "
+                                     "run hutchd as root"
+                                   : "allow user namespaces (see namespace user), or run hutchd as root");
+      } else if (root()) {
+        // As root hutchd makes the job namespaces without one; a missing one costs nothing.
         std::string fix = "allow user namespaces (sysctl user.max_user_namespaces=10000)";
         if (namespaces.unprivileged_userns_clone == 0) fix = "sysctl kernel.unprivileged_userns_clone=1";
         warn(item, probe.created.error().message, fix);
+      } else {
+        MissingProtection none = no_user_namespaces(user_namespace_cause(
+            namespaces.max_user_namespaces, namespaces.unprivileged_userns_clone, probe.created.error().message));
+        miss(item, none.item + ": " + none.problem, none.fix);
       }
     }
     std::string limits = "max_user_namespaces " + (namespaces.max_user_namespaces
@@ -246,9 +268,11 @@ class ReportBuilder {
     return nullptr;
   }
 
-  // hutch-spawner runs only under cgroup v1 (docs/architecture.md, "Why the spawner").
+  // hutch-spawner runs under cgroup v1 (docs/architecture.md, "Why the spawner") and whenever hutchd is not
+  // root but has user namespaces (the spawners clone the jobs inside hutchd's).
   bool helper_needed(const std::string &name) const {
-    return name != "hutch-spawner" || findings_.cgroups.mechanism == LimitsMechanism::kCgroupV1;
+    return name != "hutch-spawner" || findings_.cgroups.mechanism == LimitsMechanism::kCgroupV1 ||
+           (!root() && user_namespaces_ok());
   }
 
   void add_helpers() {
@@ -261,7 +285,7 @@ class ReportBuilder {
       std::string flag = program.name == "hutch-fn" ? "--hutch-fn PATH (HUTCH_FN)" : "--spawner PATH (HUTCH_SPAWNER)";
       std::string fix = "build it or install it beside hutchd, or pass " + flag;
       if (helper_needed(program.name)) miss(item, program.executable.error().message, fix);
-      else warn(item, program.executable.error().message + " (needed only under cgroup v1)", fix);
+      else warn(item, program.executable.error().message + " (needed only under cgroup v1 or without root)", fix);
     }
   }
 
@@ -273,7 +297,7 @@ class ReportBuilder {
   }
 
   bool can_isolate() const {
-    bool namespaces_ok = !root() || missing_sandbox_namespaces().empty();
+    bool namespaces_ok = missing_sandbox_namespaces().empty() && (root() || user_namespaces_ok());
     return findings_.cgroups.mechanism != LimitsMechanism::kRlimit && seccomp_ok() && helpers_ok() &&
            namespaces_ok;
   }
@@ -290,11 +314,13 @@ class ReportBuilder {
     }
     (seccomp_ok() ? enforced : missing).push_back("seccomp");
     std::vector<std::string> absent = missing_sandbox_namespaces();
-    if (!root()) missing.push_back("namespaces (hutchd is not root)");
-    else if (absent.empty()) enforced.push_back("pid, mount, net, ipc, uts and cgroup namespaces");
+    if (!root() && !user_namespaces_ok()) missing.push_back("namespaces (not root, and no user namespace)");
+    else if (absent.empty()) enforced.push_back(std::string(root() ? "" : "a user namespace with ") +
+                                                "pid, mount, net, ipc, uts and cgroup namespaces");
     else missing.push_back(joined(absent) + " namespaces, so every job would fail to start");
     if (root()) enforced.push_back("one uid per slot (" + uid_range(findings_.identity) + "), no capabilities");
-    else missing.push_back("separate uids");
+    else if (user_namespaces_ok()) enforced.push_back("no capabilities");
+    if (!root()) missing.push_back("separate uids (every job is one uid)");
     std::string text = joined(enforced);
     if (!missing.empty()) text += "; not enforced: " + joined(missing);
     if (!helpers_ok()) text += "; hutchd cannot start without its helper programs";

@@ -66,8 +66,13 @@ Execution::~Execution() {
 
 uid_t Execution::sandbox_uid() const {
   if (!context_.change_identity) return ::geteuid();
-  return static_cast<uid_t>(context_.config->uid_base + static_cast<uint32_t>(slot_));
+  // Inside hutchd's user namespace there is one uid to be: the one hutchd is mapped to.
+  uint32_t slot = context_.user_namespace ? 0 : static_cast<uint32_t>(slot_);
+  return static_cast<uid_t>(context_.config->uid_base + slot);
 }
+
+// The function's uid as the kernel's audit log names it: hutchd's own in a user namespace.
+uid_t Execution::host_uid() const { return context_.user_namespace ? ::geteuid() : sandbox_uid(); }
 
 std::vector<std::string> Execution::environment() const {
   char timeout[32];
@@ -198,12 +203,14 @@ void Execution::launch(std::vector<std::string> input_files) {
   options.argv = function_.argv;
   options.environment = environment();
   options.stdin_content = job_.input;
-  if (cgroup_) options.cgroup_procs_fds = cgroup_->procs_fds();
+  // A v1 slot's spawner lives in the slot's cgroup and its sandboxes are born there; others join it.
+  if (cgroup_ && context_.cgroups->slot_procs_fds(slot_).empty()) options.cgroup_procs_fds = cgroup_->procs_fds();
   options.rlimits = sandbox_rlimits(rlimit_options);
   if (context_.change_identity) options.identity = SandboxIdentity{sandbox_uid(), static_cast<gid_t>(sandbox_uid())};
   options.seccomp_program = context_.seccomp;
   options.new_namespaces = context_.new_namespaces;
-  options.network_namespace_fd = context_.network_namespace_fd;
+  if (static_cast<size_t>(slot_) < context_.network_namespace_fds.size())
+    options.network_namespace_fd = context_.network_namespace_fds[static_cast<size_t>(slot_)];
   if (context_.root_skeleton_fd >= 0) {
     options.root_skeleton_fd = context_.root_skeleton_fd;
     options.tmp_mount_options = tmpfs_options(context_.config->tmp_size_bytes, "1777");
@@ -421,7 +428,7 @@ void Execution::finish() {
     outcome_.signal = exit.signal;
     if (exit.signal) {
       outcome_.signal_name = signal_name(*exit.signal);
-      if (*exit.signal == SIGSYS) outcome_.seccomp_syscall = context_.seccomp_audit->syscall_that_killed(sandbox_uid(), started_at_ms_);
+      if (*exit.signal == SIGSYS) outcome_.seccomp_syscall = context_.seccomp_audit->syscall_that_killed(host_uid(), started_at_ms_);
     }
     facts.duration_seconds = seconds_between(started_ns_, ended_ns_);
     facts.exit_code = exit.exit_code;
@@ -439,6 +446,13 @@ void Execution::finish() {
       }
     }
     outcome_.output_error = take_output(facts.output);
+    // A function that fails may say why as {"error": "<sentence>"} (functions/function_io.h): the record's
+    // error then carries it, not only the exit code.
+    if (exit.exit_code && *exit.exit_code != 0 && !outcome_.output_error) {
+      auto output = nlohmann::json::parse(facts.output, nullptr, /*allow_exceptions=*/false);
+      if (output.is_object() && output.contains("error") && output["error"].is_string())
+        outcome_.function_error = output["error"].get<std::string>().substr(0, 1000);
+    }
   }
   Verdict verdict = classify_outcome(outcome_);
   if (verdict.status == ExecutionStatus::kSucceeded && directory_) {

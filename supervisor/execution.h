@@ -49,10 +49,11 @@ struct ExecutionContext {
   RedisConnection *writer = nullptr;
   LogShipper *shipper = nullptr;
   SeccompAudit *seccomp_audit = nullptr;
-  bool change_identity = false;      // running as root: each slot gets its own uid
-  bool new_namespaces = false;       // running as root: PID, mount, IPC, UTS, cgroup namespaces per job
+  bool change_identity = false;      // root: each slot gets its own uid; user namespace: config uid_base
+  bool user_namespace = false;       // not root: jobs run inside hutchd's user namespace (spawners clone them)
+  bool new_namespaces = false;       // PID, mount, IPC, UTS, cgroup namespaces per job
   bool job_directories = false;      // running as root: /work is made by hutchd, with files in and out
-  int network_namespace_fd = -1;     // the shared empty network namespace
+  std::vector<int> network_namespace_fds;  // an empty network namespace per slot (none: the host's)
   int root_skeleton_fd = -1;         // the root skeleton's mount namespace
   // cgroup v1: each slot's spawner forks its sandboxes inside the slot's cgroup. Null: hutchd forks.
   std::vector<std::unique_ptr<SlotSpawner>> *spawners = nullptr;
@@ -96,6 +97,7 @@ class Execution {
   void finish();
   std::vector<std::string> environment() const;
   uid_t sandbox_uid() const;
+  uid_t host_uid() const;
   std::optional<std::string> take_output(std::string &output_json);
 
   ExecutionContext &context_;

@@ -7,10 +7,11 @@ namespace hutch {
 Status SlotSpawner::start() {
   poll_.reset();  // never poll a socket that is about to close
   spawner_.reset();
-  auto spawner = Spawner::start(program_, cgroups_.slot_procs_fds(slot_));
+  std::span<const int> slot_cgroup = cgroups_ != nullptr ? cgroups_->slot_procs_fds(slot_) : std::span<const int>{};
+  auto spawner = Spawner::start(program_, slot_cgroup, user_namespace_fd_);
   if (!spawner) return fail(spawner.error().context("slot " + std::to_string(slot_)));
   spawner_.emplace(std::move(*spawner));
-  cgroups_.set_resident(slot_, spawner_->pid());
+  if (!slot_cgroup.empty()) cgroups_->set_resident(slot_, spawner_->pid());
   poll_ = std::make_unique<UvPoll>(loop_, spawner_->socket(), [this] { on_readable(); });
   return {};
 }

@@ -18,8 +18,10 @@ namespace hutch {
 
 class SlotSpawner {
  public:
-  SlotSpawner(uv_loop_t *loop, const ExecTarget &program, CgroupManager &cgroups, int slot)
-      : loop_(loop), program_(program), cgroups_(cgroups), slot_(slot) {}
+  // `cgroups`: null, or the manager whose pooled slot (v1) the spawner lives in. `user_namespace_fd`: -1, or
+  // the user namespace a non-root hutchd gives its sandboxes (sandbox/user_namespace.h).
+  SlotSpawner(uv_loop_t *loop, const ExecTarget &program, CgroupManager *cgroups, int slot, int user_namespace_fd)
+      : loop_(loop), program_(program), cgroups_(cgroups), slot_(slot), user_namespace_fd_(user_namespace_fd) {}
   Status start();
 
   // Sends the request; `on_reply` runs once with the spawner's answer.
@@ -30,8 +32,9 @@ class SlotSpawner {
 
   uv_loop_t *loop_;
   const ExecTarget &program_;
-  CgroupManager &cgroups_;
+  CgroupManager *cgroups_;
   int slot_;
+  int user_namespace_fd_;
   std::optional<Spawner> spawner_;
   std::unique_ptr<UvPoll> poll_;
   std::function<void(Result<SpawnReply>)> waiting_;

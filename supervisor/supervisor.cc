@@ -6,7 +6,9 @@
 #include "queue/record.h"
 #include "sandbox/mounts.h"
 #include "sandbox/namespaces.h"
+#include "sandbox/user_namespace.h"
 #include "supervisor/log.h"
+#include "supervisor/protections.h"
 
 namespace hutch {
 namespace {
@@ -58,6 +60,7 @@ Status Supervisor::prepare() {
   if (!seccomp) return fail(seccomp.error().context("seccomp"));
   seccomp_.emplace(std::move(*seccomp));
 
+  bool root = ::geteuid() == 0;
   auto cgroups = CgroupManager::detect(config_.consumer, config_.concurrency);
   if (cgroups) {
     cgroups_ = std::move(*cgroups);
@@ -65,13 +68,12 @@ Status Supervisor::prepare() {
     log_info("limits: " + cgroups_->describe());
   } else {
     context_.limits_word = "rlimit";
-    log_warning("limits: rlimit only, because no usable cgroup was found (" + cgroups.error().message +
-                "). Memory is limited as address space, CPU only as total CPU seconds, processes per uid, and a "
-                "timeout kills the process group, not processes that left it. Run hutchd as root or with a "
-                "delegated cgroup (systemd Delegate=yes) for real limits.");
+    log_warning(describe_missing(no_cgroup_limits(cgroups.error().message, root)));
   }
 
-  if (cgroups_ && !cgroups_->slot_procs_fds(0).empty()) TRY_STATUS(start_spawners());
+  TRY_STATUS(prepare_namespaces(root));
+  bool slot_cgroups = cgroups_ && !cgroups_->slot_procs_fds(0).empty();
+  if (slot_cgroups || user_namespace_) TRY_STATUS(start_spawners());
 
   user_functions_ = std::make_unique<UserFunctions>(loop_, writer_, config_.cache_directory);
   TRY_STATUS(user_functions_->prepare());
@@ -82,36 +84,9 @@ Status Supervisor::prepare() {
   context_.writer = &writer_;
   context_.shipper = &shipper_;
   context_.seccomp_audit = &seccomp_audit_;
-  context_.change_identity = ::geteuid() == 0;
-  if (::geteuid() == 0) {
-    auto network = make_empty_network_namespace();
-    if (!network) return fail(network.error().context("namespaces"));
-    network_namespace_ = std::move(*network);
-    RootSkeletonSpec skeleton;
-    for (int slot = 0; slot < config_.concurrency; ++slot) skeleton.sandbox_uids.push_back(config_.uid_base + slot);
-    auto root = make_root_skeleton(skeleton);
-    if (!root) return fail(root.error().context("filesystem view"));
-    root_skeleton_ = std::move(*root);
-    context_.new_namespaces = true;
-    context_.network_namespace_fd = network_namespace_.get();
-    context_.root_skeleton_fd = root_skeleton_.get();
-    context_.job_directories = true;
-    log_info("namespaces: pid, mount, ipc, uts and cgroup per job; network: one shared empty namespace "
-             "(loopback only)");
-    log_info("filesystem: a read-only skeleton (/usr, minimal /etc and /dev) per job, with its own /proc, and "
-             "tmpfs /tmp of " + describe_bytes(config_.tmp_size_bytes) + "; " + kJobWorkingDirectory +
-             " made by hutchd per job, with the job's files in $HUTCH_IN and what it hands back in $HUTCH_OUT (at most " +
-             describe_bytes(config_.file_cap_bytes) + " per file, " + describe_bytes(config_.job_files_cap_bytes) +
-             " per job)");
-  } else {
-    log_warning("namespaces: hutchd is not root, so jobs share its namespaces: they can see the host's "
-                "processes and reach its network, Redis included");
-  }
   if (!spawners_.empty()) context_.spawners = &spawners_;
-  if (!context_.change_identity)
-    log_warning("identity: hutchd is not root, so functions run as its own uid " + std::to_string(::geteuid()));
-  else
-    log_info("identity: functions run as uid " + std::to_string(config_.uid_base) + "+slot, without capabilities");
+  context_.change_identity = root || context_.user_namespace;
+  log_identity(root);
   log_info("seccomp: " + std::to_string(seccomp_->instruction_count()) + "-instruction filter; the audit log " +
            (seccomp_audit_.available() ? "names forbidden calls" : "is not readable, so forbidden calls go unnamed"));
   context_.isolation = isolation_tokens();
@@ -120,18 +95,81 @@ Status Supervisor::prepare() {
   return {};
 }
 
+// Root: the shared empty network namespace and the root skeleton. Not root: the same, built inside a user
+// namespace hutchd owns (sandbox/user_namespace.h), or, when none can be made, no namespaces at all.
+Status Supervisor::prepare_namespaces(bool root) {
+  if (!root) {
+    auto user = make_user_namespace(config_.uid_base, config_.uid_base);
+    if (!user) {
+      UserNamespaceSwitches switches = read_user_namespace_switches();
+      log_warning(describe_missing(no_user_namespaces(user_namespace_cause(
+          switches.max_user_namespaces, switches.unprivileged_userns_clone, user.error().message))));
+      return {};
+    }
+    user_namespace_ = std::move(*user);
+    context_.user_namespace = true;
+  }
+  // One empty network namespace per slot, not one for all: jobs running at the same time must not reach
+  // each other's loopback ports or abstract sockets, and jobs on one slot never overlap, so it costs nothing
+  // per job (a fresh namespace per job would cost ~0.5 ms, docs/benchmarks.md).
+  for (int slot = 0; slot < config_.concurrency; ++slot) {
+    auto network = make_empty_network_namespace(user_namespace_.get());
+    if (!network) return fail(network.error().context("namespaces"));
+    context_.network_namespace_fds.push_back(network->get());
+    network_namespaces_.push_back(std::move(*network));
+  }
+  RootSkeletonSpec skeleton;
+  // Inside a user namespace every job is the one uid hutchd maps there.
+  int uids = root ? config_.concurrency : 1;
+  for (int slot = 0; slot < uids; ++slot) skeleton.sandbox_uids.push_back(config_.uid_base + slot);
+  skeleton.user_namespace_fd = user_namespace_.get();
+  auto skeleton_namespace = make_root_skeleton(skeleton);
+  if (!skeleton_namespace) return fail(skeleton_namespace.error().context("filesystem view"));
+  root_skeleton_ = std::move(*skeleton_namespace);
+  context_.new_namespaces = true;
+  context_.root_skeleton_fd = root_skeleton_.get();
+  // The working directory is a tmpfs hutchd mounts itself (job_directory.h): that takes root.
+  context_.job_directories = root;
+  std::string user = root ? "" : "a user namespace owned by hutchd (uid " + std::to_string(config_.uid_base) +
+                                     " inside is " + std::to_string(::geteuid()) + " outside), and in it ";
+  log_info("namespaces: " + user + "pid, mount, ipc, uts and cgroup per job; network: an empty namespace per "
+           "slot (loopback only)");
+  std::string work = root ? std::string(kJobWorkingDirectory) + " made by hutchd per job, with the job's files in "
+                                "$HUTCH_IN and what it hands back in $HUTCH_OUT (at most " +
+                                describe_bytes(config_.file_cap_bytes) + " per file, " +
+                                describe_bytes(config_.job_files_cap_bytes) + " per job)"
+                          : std::string(kJobWorkingDirectory) + " of the same size (no files in or out without root)";
+  log_info("filesystem: a read-only skeleton (/usr, minimal /etc and /dev) per job, with its own /proc, tmpfs /tmp "
+           "of " + describe_bytes(config_.tmp_size_bytes) + ", and " + work);
+  return {};
+}
+
+// One line for who the function runs as; a warning for each protection that costs.
+void Supervisor::log_identity(bool root) const {
+  if (root) {
+    log_info("identity: functions run as uid " + std::to_string(config_.uid_base) + "+slot, without capabilities");
+    return;
+  }
+  if (!context_.user_namespace) {
+    log_warning(describe_missing(shared_uid_without_namespaces(::geteuid())));
+    return;
+  }
+  log_warning(describe_missing(shared_uid_in_user_namespace(::geteuid(), config_.uid_base)));
+  if (auto kept = kept_supplementary_groups(own_supplementary_groups(), ::getegid())) log_warning(describe_missing(*kept));
+}
+
 // The record's `isolation` field: one token per protection in force (docs/protocol.md lists them).
 std::string Supervisor::isolation_tokens() const {
   std::vector<std::string> tokens;
   tokens.push_back(context_.limits_word == "cgroup v2" ? "cgroup-v2" : context_.limits_word == "cgroup v1" ? "cgroup-v1" : "rlimit");
+  if (context_.user_namespace) tokens.push_back("userns");
   if (context_.new_namespaces) {
     for (const char *token : {"pidns", "ipcns", "utsns", "cgroupns", "netns"}) tokens.push_back(token);
     if (context_.root_skeleton_fd >= 0) tokens.push_back("rootfs");
   }
-  if (context_.change_identity) {
-    tokens.push_back("uid");
-    tokens.push_back("nocaps");
-  }
+  // Inside a user namespace every job shares one uid: no capabilities, but no uid of its own.
+  if (context_.change_identity && !context_.user_namespace) tokens.push_back("uid");
+  if (context_.change_identity) tokens.push_back("nocaps");
   tokens.push_back("nnp");
   tokens.push_back("seccomp");
   std::string joined_tokens;
@@ -144,11 +182,15 @@ Status Supervisor::start_spawners() {
   if (!program) return fail(program.error().context("hutch-spawner (--spawner)"));
   spawner_program_.emplace(std::move(*program));
   for (int slot = 0; slot < config_.concurrency; ++slot) {
-    auto spawner = std::make_unique<SlotSpawner>(loop_, *spawner_program_, *cgroups_, slot);
+    auto spawner = std::make_unique<SlotSpawner>(loop_, *spawner_program_, cgroups_.get(), slot, user_namespace_.get());
     TRY_STATUS(spawner->start());
     spawners_.push_back(std::move(spawner));
   }
-  log_info("spawners: one per slot, inside its cgroup, so no job pays a cgroup v1 migration");
+  bool in_slot_cgroup = cgroups_ && !cgroups_->slot_procs_fds(0).empty();
+  std::string where = in_slot_cgroup ? "inside its cgroup, so no job pays a cgroup v1 migration" : "";
+  if (user_namespace_) where += (where.empty() ? "" : ", and ") + std::string("inside hutchd's user namespace, "
+                                                                            "where it may clone the job's namespaces");
+  log_info("spawners: one per slot, " + where);
   return {};
 }
 

@@ -34,7 +34,9 @@ class Supervisor {
 
   // Detects limits, compiles the seccomp policy, opens functions. An error here stops hutchd at start.
   Status prepare();
+  Status prepare_namespaces(bool root);
   Status start_spawners();
+  void log_identity(bool root) const;
   std::string isolation_tokens() const;
   void run();  // connects and reads; returns when the loop has nothing left (after shutdown)
   // First call: drain. A second call: stop waiting for the grace period.
@@ -59,7 +61,8 @@ class Supervisor {
   std::vector<std::unique_ptr<SlotSpawner>> spawners_;
   std::optional<SeccompProgram> seccomp_;
   SeccompAudit seccomp_audit_;
-  UniqueFd network_namespace_;
+  UniqueFd user_namespace_;  // not root: the one its sandboxes live in (sandbox/user_namespace.h)
+  std::vector<UniqueFd> network_namespaces_;  // one per slot
   UniqueFd root_skeleton_;
   Slots slots_;
   std::unique_ptr<UserFunctions> user_functions_;

@@ -5,26 +5,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "queue/redis_url.h"
 #include "tests/support/hutch_test.h"
 
 namespace hutch::test {
 namespace {
 
-class IsolationTest : public HutchTest {
- protected:
-  nlohmann::json probe(const std::string &extra_input = "") {
-    auto address = parse_redis_url(redis_server().url());
-    EXPECT_TRUE(address) << redis_server().url();
-    int port = address ? address->port : 0;
-    std::string input = "{\"connect_port\":" + std::to_string(port) + extra_input + "}";
-    Fields record = run_job({{"function", "probe"}, {"input", input}});
-    EXPECT_EQ(record["status"], "succeeded") << record["error"];
-    nlohmann::json report = nlohmann::json::parse(record["output"], nullptr, /*allow_exceptions=*/false);
-    EXPECT_TRUE(report.is_object()) << record["output"];
-    return report.is_object() ? report : nlohmann::json::object();
-  }
-};
+class IsolationTest : public HutchTest {};
 
 TEST_F(IsolationTest, RunsAsAnUnprivilegedUidWithoutAnyCapability) {
   HUTCH_REQUIRE_ROOT();

@@ -1,9 +1,6 @@
 // Limits hold and each way of ending earns its status word and sentence: timeout, memory, seccomp, exit
 // codes, signals, bad output, and processes left behind.
-#include <signal.h>
-
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -149,22 +146,7 @@ TEST_F(LimitsTest, ChildrenLeftBehindAreGoneWhenTheFunctionEnds) {
   auto duration = parse_decimal_text(record["duration"]);
   ASSERT_TRUE(duration) << describe_fields(record);
   EXPECT_LT(*duration, 2.0) << "the job ended with its function, not with its orphans";
-
-  std::vector<int> children;
-  for (const auto &entry : redis().xrange(RedisClient::logs_key(id))) {
-    const std::string line = entry.get("line");
-    if (line.rfind("child ", 0) == 0) children.push_back(std::stoi(line.substr(6)));
-  }
-  ASSERT_EQ(children.size(), 3u) << "orphans prints one line per child";
-
-  auto deadline = std::chrono::steady_clock::now() + 1s;
-  std::vector<int> living = living_processes_of(ORPHANS_PATH, children);
-  while (!living.empty() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(20ms);
-    living = living_processes_of(ORPHANS_PATH, children);
-  }
-  EXPECT_THAT(living, testing::IsEmpty()) << "children of a finished job still run (host pids)";
-  for (int pid : living) ::kill(pid, SIGKILL);  // don't leave them to the next test
+  EXPECT_THAT(orphans_still_running(id, 3), testing::IsEmpty()) << "children of a finished job still run (host pids)";
 }
 
 // Two busy threads for 2 s under a quota of half a core get about 1 s of CPU, not 4.
@@ -182,12 +164,7 @@ TEST_F(LimitsTest, CpuQuotaHoldsAcrossThreads) {
 // The pids limit (hutchd --pids, 256 by default) stops a fork bomb with EAGAIN; the job still ends on time.
 TEST_F(LimitsTest, ForkBombHitsThePidsLimit) {
   HUTCH_REQUIRE_ROOT();
-  Fields record = run_job({{"function", "fork_bomb"}, {"input", R"({"max_forks":3000,"seconds":3})"}});
-  EXPECT_EQ(record["status"], "succeeded") << record["error"];
-  nlohmann::json output = nlohmann::json::parse(record["output"], nullptr, /*allow_exceptions=*/false);
-  ASSERT_TRUE(output.is_object()) << describe_fields(record);
-  EXPECT_LT(output.value("forks", 0), 256) << output.dump();
-  EXPECT_GT(output.value("eagain", 0), 0) << output.dump();
+  expect_fork_bomb_stopped_by_pids_limit();
 }
 
 }  // namespace

@@ -7,14 +7,19 @@
 //   cwd, exists: {path: bool} for paths a sandbox must or must not have,
 //   write: {directory: "ok" or the errno name} for a file created in each directory,
 //   read: {path: "ok" or the errno name} for files of the job's init (root) and a public one,
+//   new_user_namespace: "ok" or the errno name of clone(CLONE_NEWUSER) (the child exits at once),
 //   with {"fill_tmp_mb": N}: fill_tmp: {"written_mb", "error"} after writing up to N MiB into /tmp,
 //   with {"leave_tmp_file": true}: creates /tmp/left-by-probe and /work/left-by-probe and leaves them.
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -112,6 +117,15 @@ nlohmann::json write_attempts() {
   return results;
 }
 
+// clone, not unshare: seccomp kills unshare, and the question is whether the kernel allows one at all.
+std::string try_new_user_namespace() {
+  long pid = ::syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, nullptr, nullptr, 0);
+  if (pid < 0) return errno_name(errno);
+  if (pid == 0) ::_exit(0);
+  ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
+  return "ok";
+}
+
 nlohmann::json fill_tmp(long long megabytes) {
   std::vector<char> block(1 << 20, 'x');
   int fd = ::open("/tmp/fill", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -156,6 +170,7 @@ int main() {
   report["exists"] = existing_paths();
   report["write"] = write_attempts();
   report["read"] = read_attempts();
+  report["new_user_namespace"] = try_new_user_namespace();
   if (fill_mb > 0) report["fill_tmp"] = fill_tmp(fill_mb);
   if (const nlohmann::json *leave = hutch::programs::field_or_null(input, "leave_tmp_file"); leave && *leave == true) {
     for (const char *path : {"/tmp/left-by-probe", "/work/left-by-probe"}) {

@@ -1,7 +1,12 @@
 #include "tests/support/hutch_test.h"
 
+#include <signal.h>
+
 #include <cstdlib>
 #include <iostream>
+#include <thread>
+
+#include "queue/redis_url.h"
 
 using namespace std::chrono_literals;
 
@@ -91,6 +96,43 @@ Fields HutchTest::run_job(const JobFields &fields, std::chrono::milliseconds tim
   std::string id = redis().xadd_job(fields);
   if (id.empty()) return {};
   return redis().wait_for_final(id, timeout);
+}
+
+nlohmann::json HutchTest::probe(const std::string &extra_input) {
+  auto address = parse_redis_url(redis_server_->url());
+  EXPECT_TRUE(address) << redis_server_->url();
+  std::string input = "{\"connect_port\":" + std::to_string(address ? address->port : 0) + extra_input + "}";
+  Fields record = run_job({{"function", "probe"}, {"input", input}});
+  EXPECT_EQ(record["status"], "succeeded") << record["error"];
+  nlohmann::json report = nlohmann::json::parse(record["output"], nullptr, /*allow_exceptions=*/false);
+  EXPECT_TRUE(report.is_object()) << record["output"];
+  return report.is_object() ? report : nlohmann::json::object();
+}
+
+std::vector<int> HutchTest::orphans_still_running(const std::string &id, size_t expected) {
+  std::vector<int> children;
+  for (const auto &entry : redis().xrange(RedisClient::logs_key(id))) {
+    const std::string line = entry.get("line");
+    if (line.rfind("child ", 0) == 0) children.push_back(std::stoi(line.substr(6)));
+  }
+  EXPECT_EQ(children.size(), expected) << "orphans prints one line per child";
+  auto deadline = std::chrono::steady_clock::now() + 1s;
+  std::vector<int> living = living_processes_of(ORPHANS_PATH, children);
+  while (!living.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+    living = living_processes_of(ORPHANS_PATH, children);
+  }
+  for (int pid : living) ::kill(pid, SIGKILL);  // don't leave them to the next test
+  return living;
+}
+
+void HutchTest::expect_fork_bomb_stopped_by_pids_limit() {
+  Fields record = run_job({{"function", "fork_bomb"}, {"input", R"({"max_forks":3000,"seconds":3})"}});
+  EXPECT_EQ(record["status"], "succeeded") << record["error"];
+  nlohmann::json output = nlohmann::json::parse(record["output"], nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(output.is_object()) << record["output"];
+  EXPECT_LT(output.value("forks", 0), 256) << output.dump();
+  EXPECT_GT(output.value("eagain", 0), 0) << output.dump();
 }
 
 }  // namespace hutch::test

@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "gtest/gtest.h"
 #include "tests/support/hutchd_process.h"
 #include "tests/support/process.h"
@@ -45,6 +47,15 @@ class HutchTest : public testing::Test {
 
   // Enqueues a job and waits for its final record.
   Fields run_job(const JobFields &fields, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Runs tests/programs/probe with {"connect_port": <this test's Redis port><extra_input>} and returns what it
+  // reports (an empty object, and a failure, when the job did not succeed).
+  nlohmann::json probe(const std::string &extra_input = "");
+  // After an `orphans` job: the host pids of the children it logged that still run a second after it ended,
+  // killed before returning so none outlives the test. A failure unless it logged `expected` children.
+  std::vector<int> orphans_still_running(const std::string &id, size_t expected);
+  // Runs fork_bomb (3000 forks at most, for 3 s) and expects hutchd's default pids limit (256) to stop it:
+  // the job succeeds, fewer than 256 forks worked, and some met EAGAIN.
+  void expect_fork_bomb_stopped_by_pids_limit();
 
  private:
   void print_hutchd_log_if_failed();

@@ -58,7 +58,7 @@ testing::AssertionResult HutchdProcess::start(std::chrono::milliseconds timeout)
   for (const auto &arg : args) command_line += (command_line.empty() ? "" : " ") + arg;
   std::string error;
   wait_status_.reset();
-  pid_ = spawn_process(args, options_.environment, log_path_, /*die_with_parent=*/true, &error);
+  pid_ = spawn_process(args, options_.environment, log_path_, /*die_with_parent=*/true, &error, options_.setup);
   if (pid_ < 0) return testing::AssertionFailure() << "start " << command_line << ": " << error;
 
   auto deadline = Clock::now() + timeout;

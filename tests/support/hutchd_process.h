@@ -26,7 +26,9 @@ struct HutchdOptions {
   std::vector<std::pair<std::string, std::string>> functions;  // --function NAME=PATH
   std::vector<std::string> extra_args;
   std::vector<std::string> environment;  // "NAME=value" on top of the test's own environment
-
+  // Runs hutchd as another user (uid, gid, no supplementary groups; the test must be root), after joining
+  // these cgroups (cgroup.procs paths), e.g. a cgroup delegated to that user.
+  ChildSetup setup;
 
   std::vector<std::string> argv() const;
 };

@@ -2,7 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +53,56 @@ std::string sigabbrev(int signal_number) {
   return name != nullptr ? std::string("SIG") + name : "signal " + std::to_string(signal_number);
 }
 
+// The setup's cgroup.procs files opened and its id maps written out before fork, so the child only writes.
+struct OpenedSetup {
+  std::vector<int> cgroup_fds;
+  bool opened = true;
+  std::string uid_map, gid_map;  // "65534 65534 1": the identity's own ids, as an unprivileged map must be
+  explicit OpenedSetup(const ChildSetup &setup) {
+    for (const std::string &path : setup.join_cgroup_procs) {
+      int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+      opened &= fd >= 0;
+      if (fd >= 0) cgroup_fds.push_back(fd);
+    }
+    if (setup.identity) {
+      uid_map = std::to_string(setup.identity->first) + " " + std::to_string(setup.identity->first) + " 1";
+      gid_map = std::to_string(setup.identity->second) + " " + std::to_string(setup.identity->second) + " 1";
+    }
+    opened &= !setup.forbid_user_namespaces || setup.identity.has_value();
+  }
+  ~OpenedSetup() {
+    for (int fd : cgroup_fds) ::close(fd);
+  }
+};
+
+bool write_text(const char *path, const std::string &text) {
+  int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  return written;
+}
+
+// In the child, async-signal-safe: cgroups first (as root), then the identity, groups before ids, then the
+// user namespace that allows no other (its owner has the capabilities to set that limit until exec).
+void apply_setup(const ChildSetup &setup, const OpenedSetup &opened) {
+  if (!opened.opened) ::_exit(126);
+  for (int fd : opened.cgroup_fds) {
+    if (::write(fd, "0", 1) != 1) ::_exit(126);
+  }
+  if (!setup.identity) return;
+  auto [uid, gid] = *setup.identity;
+  if (::setgroups(setup.groups.size(), setup.groups.data()) != 0 || ::setresgid(gid, gid, gid) != 0 ||
+      ::setresuid(uid, uid, uid) != 0)
+    ::_exit(126);
+  if (!setup.forbid_user_namespaces) return;
+  // The uid change made the process undumpable, which hands its /proc/self files to root.
+  if (::prctl(PR_SET_DUMPABLE, 1) != 0 || ::unshare(CLONE_NEWUSER) != 0 || !write_text("/proc/self/setgroups", "deny") ||
+      !write_text("/proc/self/uid_map", opened.uid_map) || !write_text("/proc/self/gid_map", opened.gid_map) ||
+      !write_text("/proc/sys/user/max_user_namespaces", "0"))
+    ::_exit(126);
+}
+
 }  // namespace
 
 TempDir::TempDir(const std::string &prefix) {
@@ -64,7 +116,8 @@ TempDir::~TempDir() {
 }
 
 pid_t spawn_process(const std::vector<std::string> &argv, const std::vector<std::string> &extra_environment,
-                    const std::string &output_path, bool die_with_parent, std::string *error) {
+                    const std::string &output_path, bool die_with_parent, std::string *error,
+                    const ChildSetup &setup) {
   std::vector<std::string> args = argv;
   std::vector<char *> c_args = to_c_strings(args);
   std::vector<std::string> environment = environment_with(extra_environment);
@@ -75,9 +128,11 @@ pid_t spawn_process(const std::vector<std::string> &argv, const std::vector<std:
     return -1;
   }
   int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  OpenedSetup opened(setup);
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
+    apply_setup(setup, opened);
     if (die_with_parent) {
       ::prctl(PR_SET_PDEATHSIG, SIGTERM);
       if (::getppid() != parent) ::_exit(127);
@@ -130,7 +185,7 @@ int CommandResult::exit_code() const {
 }
 
 CommandResult run_command(const std::vector<std::string> &argv, std::chrono::milliseconds timeout,
-                          const std::vector<std::string> &extra_environment) {
+                          const std::vector<std::string> &extra_environment, const ChildSetup &setup) {
   CommandResult result;
   std::vector<std::string> args = argv;
   std::vector<char *> c_args = to_c_strings(args);
@@ -145,8 +200,10 @@ CommandResult run_command(const std::vector<std::string> &argv, std::chrono::mil
     return result;
   }
   int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  OpenedSetup opened(setup);
   pid_t pid = ::fork();
   if (pid == 0) {
+    apply_setup(setup, opened);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::dup2(null_fd, 0);
     ::dup2(out_pipe[1], 1);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace hutch::test {
@@ -25,12 +26,25 @@ class TempDir {
   std::string path_;
 };
 
+// What a child does before exec, for tests that start a program as another user (the test must be root):
+// join these cgroups (cgroup.procs paths), then drop to `identity` (uid, gid) with no supplementary groups
+// unless `groups` names some. With `forbid_user_namespaces` (needs `identity`) it then enters a user
+// namespace of its own, mapping only that uid and gid, whose user.max_user_namespaces is 0: the program
+// can make no user namespace, as on a host with that sysctl. A failed step ends the child with exit 126.
+struct ChildSetup {
+  std::vector<std::string> join_cgroup_procs;
+  std::optional<std::pair<uid_t, gid_t>> identity;
+  std::vector<gid_t> groups;
+  bool forbid_user_namespaces = false;
+};
+
 // Forks and execs argv with stdin from /dev/null, stdout+stderr appended to output_path and this process's
 // environment plus `extra_environment` ("NAME=value", later entries win). With
 // die_with_parent the child gets SIGTERM if the test process dies first, so a crashed test leaves no
 // daemon behind. Returns -1 and sets *error when fork fails; an exec failure shows as exit code 127.
 pid_t spawn_process(const std::vector<std::string> &argv, const std::vector<std::string> &extra_environment,
-                    const std::string &output_path, bool die_with_parent, std::string *error);
+                    const std::string &output_path, bool die_with_parent, std::string *error,
+                    const ChildSetup &setup = {});
 
 // Waits up to `timeout` for pid to exit and reaps it. nullopt: still running.
 std::optional<int> wait_for_exit(pid_t pid, std::chrono::milliseconds timeout);
@@ -51,7 +65,7 @@ struct CommandResult {
 
 // Runs argv to completion (SIGKILL after `timeout`) with optional extra environment ("NAME=value").
 CommandResult run_command(const std::vector<std::string> &argv, std::chrono::milliseconds timeout,
-                          const std::vector<std::string> &extra_environment = {});
+                          const std::vector<std::string> &extra_environment = {}, const ChildSetup &setup = {});
 
 std::string read_file_text(const std::string &path);
 

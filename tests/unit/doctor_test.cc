@@ -48,9 +48,19 @@ HostFindings good_v2_host_as_user() {
   findings.cgroups.v2.has_required = true;
   findings.cgroups.v2.hierarchies = {{"", "/user.slice/hutchd.service", "/sys/fs/cgroup/user.slice/hutchd.service", {}}};
   findings.cgroups.mechanism = LimitsMechanism::kCgroupV2;
-  for (NamespaceProbe &probe : findings.namespaces.probes) {
-    if (probe.name != "user") probe.created = fail(errno_error(EPERM, "unshare(" + probe.name + ")"));
-  }
+  // Not root: the probes ran inside a user namespace, where they all work.
+  findings.namespaces.inside_user_namespace = true;
+  findings.identity.effective_gid = 1000;
+  findings.identity.supplementary_groups = {1000};
+  return findings;
+}
+
+// The same user where the kernel allows no user namespace: every namespace probe fails with it.
+HostFindings v2_host_as_user_without_user_namespaces() {
+  HostFindings findings = good_v2_host_as_user();
+  for (NamespaceProbe &probe : findings.namespaces.probes)
+    probe.created = fail(errno_error(ENOSPC, "unshare(CLONE_NEWUSER)"));
+  findings.namespaces.max_user_namespaces = 0;
   return findings;
 }
 
@@ -58,6 +68,13 @@ const DoctorLine *line_for(const DoctorReport &report, const std::string &item) 
   auto found = std::find_if(report.lines.begin(), report.lines.end(),
                             [&](const DoctorLine &line) { return line.item == item; });
   return found == report.lines.end() ? nullptr : &*found;
+}
+
+void expect_identity(const DoctorReport &report, DoctorLevel level, const std::string &detail_part) {
+  const DoctorLine *identity = line_for(report, "identity");
+  ASSERT_NE(identity, nullptr) << format_doctor_report(report);
+  EXPECT_EQ(identity->level, level) << identity->detail;
+  EXPECT_NE(identity->detail.find(detail_part), std::string::npos) << identity->detail;
 }
 
 int count_level(const DoctorReport &report, DoctorLevel level) {
@@ -193,16 +210,49 @@ TEST(Doctor, AMissingUserNamespaceIsOnlyAWarning) {
   EXPECT_NE(line_for(report, "user namespaces")->fix.find("max_user_namespaces"), std::string::npos);
 }
 
-TEST(Doctor, NotRootWithDelegatedV2AndSeccompStillHasRealIsolation) {
+TEST(Doctor, NotRootWithDelegatedV2AndUserNamespacesHasRealIsolationButOneUid) {
   DoctorReport report = make_doctor_report(good_v2_host_as_user());
   EXPECT_EQ(report.exit_code, 0) << format_doctor_report(report);
-  EXPECT_EQ(line_for(report, "identity")->level, DoctorLevel::kWarn);
-  EXPECT_EQ(line_for(report, "identity")->fix, "run hutchd as root");
-  EXPECT_EQ(line_for(report, "namespace pid")->level, DoctorLevel::kMiss);
+  expect_identity(report, DoctorLevel::kWarn, "every job runs as one uid (1000 outside, 60000 inside its user namespace)");
+  EXPECT_EQ(line_for(report, "identity")->fix, "run hutchd as root for per-job uids");
+  EXPECT_EQ(line_for(report, "supplementary groups"), nullptr) << "its only group is its own gid";
+  EXPECT_EQ(line_for(report, "namespace pid")->level, DoctorLevel::kOk);
+  EXPECT_EQ(line_for(report, "namespace pid")->detail, "can be created inside a user namespace");
   EXPECT_EQ(line_for(report, "cgroup version")->detail.rfind("v2 ", 0), 0u);
   EXPECT_EQ(line_for(report, "cgroup own path")->detail, "/user.slice/hutchd.service");
-  EXPECT_NE(report.enforced.find("not enforced: namespaces (hutchd is not root), separate uids"), std::string::npos)
+  EXPECT_NE(report.enforced.find("a user namespace with pid, mount, net, ipc, uts and cgroup namespaces, no "
+                                 "capabilities; not enforced: separate uids (every job is one uid)"),
+            std::string::npos)
       << report.enforced;
+}
+
+TEST(Doctor, NotRootWithoutUserNamespacesHasNoNamespacesAndFailsTheCheck) {
+  DoctorReport report = make_doctor_report(v2_host_as_user_without_user_namespaces());
+  EXPECT_EQ(report.exit_code, 1) << format_doctor_report(report);
+  expect_identity(report, DoctorLevel::kMiss, "every job runs as hutchd's own uid 1000");
+  const DoctorLine *user = line_for(report, "namespace user");
+  ASSERT_NE(user, nullptr);
+  EXPECT_EQ(user->level, DoctorLevel::kMiss);
+  EXPECT_EQ(user->detail.rfind("user namespaces unavailable (sysctl user.max_user_namespaces=0): no namespaces at all", 0),
+            0u)
+      << user->detail;
+  EXPECT_NE(user->fix.find("max_user_namespaces"), std::string::npos) << user->fix;
+  EXPECT_NE(line_for(report, "namespace net")->fix.find("see namespace user"), std::string::npos);
+  EXPECT_NE(report.enforced.find("not enforced: namespaces (not root, and no user namespace), separate uids"),
+            std::string::npos)
+      << report.enforced;
+}
+
+TEST(Doctor, NotRootTheJobsKeepSupplementaryGroupsAndTheDoctorSaysWhich) {
+  HostFindings findings = good_v2_host_as_user();
+  findings.identity.supplementary_groups = {1000, 27, 44};
+  DoctorReport report = make_doctor_report(findings);
+  EXPECT_EQ(report.exit_code, 0) << "a warning, not a failure";
+  const DoctorLine *groups = line_for(report, "supplementary groups");
+  ASSERT_NE(groups, nullptr) << format_doctor_report(report);
+  EXPECT_EQ(groups->level, DoctorLevel::kWarn);
+  EXPECT_NE(groups->detail.find("groups 27, 44 "), std::string::npos) << groups->detail;
+  EXPECT_EQ(groups->fix, "run hutchd as a user without supplementary groups");
 }
 
 TEST(Doctor, AMissingHelperIsMissingWithTheFlagThatNamesIt) {
@@ -216,16 +266,23 @@ TEST(Doctor, AMissingHelperIsMissingWithTheFlagThatNamesIt) {
   EXPECT_NE(helper->fix.find("--hutch-fn"), std::string::npos) << helper->fix;
 }
 
-TEST(Doctor, TheSpawnerIsNeededOnlyUnderCgroupV1) {
+TEST(Doctor, TheSpawnerIsNeededUnderCgroupV1AndWithoutRoot) {
   HostFindings v1 = good_v1_host_as_root();
   v1.helpers[1].executable = fail(errno_error(ENOENT, "'/usr/lib/hutch/hutch-spawner'"));
   EXPECT_EQ(make_doctor_report(v1).exit_code, 1);
   EXPECT_EQ(line_for(make_doctor_report(v1), "helper hutch-spawner")->level, DoctorLevel::kMiss);
 
-  HostFindings v2 = good_v2_host_as_user();
-  v2.helpers[1].executable = fail(errno_error(ENOENT, "'/usr/lib/hutch/hutch-spawner'"));
-  EXPECT_EQ(make_doctor_report(v2).exit_code, 0);
-  EXPECT_EQ(line_for(make_doctor_report(v2), "helper hutch-spawner")->level, DoctorLevel::kWarn);
+  // Not root, the spawners clone every job inside hutchd's user namespace, whatever the cgroups.
+  HostFindings v2_user = good_v2_host_as_user();
+  v2_user.helpers[1].executable = fail(errno_error(ENOENT, "'/usr/lib/hutch/hutch-spawner'"));
+  EXPECT_EQ(make_doctor_report(v2_user).exit_code, 1);
+  EXPECT_EQ(line_for(make_doctor_report(v2_user), "helper hutch-spawner")->level, DoctorLevel::kMiss);
+
+  HostFindings v2_root = v2_user;
+  v2_root.identity.effective_uid = 0;
+  v2_root.namespaces.inside_user_namespace = false;
+  EXPECT_EQ(make_doctor_report(v2_root).exit_code, 0) << format_doctor_report(make_doctor_report(v2_root));
+  EXPECT_EQ(line_for(make_doctor_report(v2_root), "helper hutch-spawner")->level, DoctorLevel::kWarn);
 }
 
 TEST(Doctor, AnUnreadableAuditLogOrMissingOverlayOnlyWarns) {

@@ -35,6 +35,12 @@ TEST(OutcomeTest, NonZeroExitFails) {
   EXPECT_EQ(verdict.error, "the function exited with code 3");
 }
 
+TEST(OutcomeTest, AFailingFunctionsOwnSentenceFollowsTheExitCode) {
+  Outcome outcome = exited(2);
+  outcome.function_error = "'notes.txt' is not an image";
+  EXPECT_EQ(classify_outcome(outcome).error, "the function exited with code 2: 'notes.txt' is not an image");
+}
+
 TEST(OutcomeTest, TimeoutExplainsTheKill) {
   Outcome outcome = signaled(9, "SIGKILL");
   outcome.timed_out = true;
