@@ -76,7 +76,12 @@ Status Supervisor::prepare() {
   if (slot_cgroups || user_namespace_) TRY_STATUS(start_spawners());
 
   user_functions_ = std::make_unique<UserFunctions>(loop_, writer_, config_.cache_directory);
-  TRY_STATUS(user_functions_->prepare());
+  if (::geteuid() == 0) {
+    TRY_STATUS(user_functions_->prepare());
+  } else {
+    user_functions_->disable("user functions need hutchd to run as root (their package is mounted into the job)");
+    log_warning("user functions: unavailable, hutchd is not root (their package is mounted into each job)");
+  }
   context_.loop = loop_;
   context_.config = &config_;
   context_.cgroups = cgroups_.get();

@@ -62,6 +62,10 @@ Status UserFunctions::prepare() {
 }
 
 void UserFunctions::resolve(const std::string &name, std::function<void(Resolution)> done) {
+  if (!disabled_reason_.empty()) {
+    done({nullptr, false, "function: '" + name + "' is not built in here, and " + disabled_reason_});
+    return;
+  }
   ++pending_;
   auto finish = [this, done](Resolution resolution) {
     --pending_;

@@ -43,6 +43,8 @@ class UserFunctions {
 
   // Prepares the cache directory; an error stops hutchd at start.
   Status prepare();
+  // Without root a package cannot be shown to a sandbox: every lookup then answers `reason` instead.
+  void disable(std::string reason) { disabled_reason_ = std::move(reason); }
   void resolve(const std::string &name, std::function<void(Resolution)> done);
   size_t pending() const { return pending_; }
 
@@ -59,6 +61,7 @@ class UserFunctions {
   RedisConnection &redis_;
   std::string cache_directory_;
   size_t pending_ = 0;
+  std::string disabled_reason_;
   std::map<std::string, std::vector<std::function<void(Status)>>> waiting_;  // sha256 -> jobs waiting for it
 };
 

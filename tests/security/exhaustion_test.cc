@@ -61,21 +61,24 @@ TEST_F(SecurityTest, MemoryBalloonIsOom) {
   expect_hutchd_still_serves();
 }
 
-// /tmp and the working directory are the job's own 64 MiB tmpfs mounts: filling them stops at ENOSPC and
-// the host's disk does not move. The attack tries 512 MiB in each, so a /tmp on the host's disk would show.
+// /tmp and the working directory are the job's own tmpfs mounts: /tmp of 64 MiB (--tmp-size), /work of
+// 64 MiB of scratch plus the 256 MiB a job may hand back (--job-files-cap). Filling them stops at ENOSPC
+// (the job gets 1 GiB of memory so the tmpfs size, not the memory limit, is what stops it) and the host's
+// disk does not move. The attack tries 512 MiB in each, so a directory on the host's disk would show.
 TEST_F(SecurityTest, FillingTmpStopsAtItsSizeAndLeavesTheHostDiskAlone) {
   HUTCH_REQUIRE_ROOT();
   auto root_before = available_bytes("/"), tmp_before = available_bytes("/tmp");
   ASSERT_TRUE(root_before && tmp_before);
-  std::string id = redis().xadd_job({{"function", "fill_tmp"}, {"input", R"({"mb":512})"}, {"timeout", "20"}});
+  std::string id = redis().xadd_job(
+      {{"function", "fill_tmp"}, {"input", R"({"mb":512})"}, {"timeout", "20"}, {"memory", "1G"}});
   Fields record = redis().wait_for_final(id, 30s);
   EXPECT_EQ(record["status"], "succeeded") << describe_fields(record);
   nlohmann::json output = output_of(record);
-  for (const char *directory : {"/tmp", "/work"}) {
+  for (auto [directory, size_mb] : {std::pair{"/tmp", 64}, std::pair{"/work", 64 + 256}}) {
     nlohmann::json fill = output.value(directory, nlohmann::json::object());
     EXPECT_EQ(fill.value("error", "?"), "ENOSPC") << directory << ": " << fill.dump();
-    EXPECT_LE(fill.value("written_mb", 1024), 64) << directory << " holds 64 MiB (--tmp-size)";
-    EXPECT_GE(fill.value("written_mb", 0), 56) << directory << ": the attack did fill it";
+    EXPECT_LE(fill.value("written_mb", 1024), size_mb) << directory << " holds " << size_mb << " MiB";
+    EXPECT_GE(fill.value("written_mb", 0), size_mb - 8) << directory << ": the attack did fill it";
   }
 
   // Builds and tests of other engineers write too; half a gigabyte per directory would not hide.
