@@ -48,7 +48,9 @@ Status Supervisor::prepare() {
     targets_.emplace(name, std::move(*target));
   }
 
-  auto seccomp = SeccompProgram::compile(default_seccomp_policy());
+  auto policy = default_seccomp_policy();
+  if (!policy) return fail(policy.error().context("seccomp"));
+  auto seccomp = SeccompProgram::compile(*policy);
   if (!seccomp) return fail(seccomp.error().context("seccomp"));
   seccomp_.emplace(std::move(*seccomp));
 
