@@ -47,8 +47,13 @@ Result<long> parse_whole(const std::string &flag, const std::string &text, long 
 const char *supervisor_usage() {
   return "usage: hutchd [--redis URL] [--concurrency N] [--consumer NAME] [--grace SECONDS]\n"
          "              [--log-cap BYTES] [--pids N] [--tmp-size BYTES] [--uid-base UID] [--hutch-fn PATH] [--spawner PATH]\n"
-         "              [--function NAME=PATH]... [--verbose] [--check]\n"
+         "              [--function NAME=PATH]... [--seccomp-policy FILE] [--seccomp-allow NAME=CALL,...]...\n"
+         "              [--verbose] [--check]\n"
          "Runs jobs from the Redis stream hutch:jobs in sandboxes. See docs/protocol.md.\n"
+         "--seccomp-policy runs every sandbox under FILE instead of the built-in default.seccomp (same syntax;\n"
+         "  the default is sandbox/policy/default.seccomp in the source tree). --seccomp-allow lets function\n"
+         "  NAME make these calls too, on top of the policy; calls the policy kills, answers with a chosen errno\n"
+         "  or allows only with some arguments cannot be added. See docs/security.md.\n"
          "--check prints what this machine offers and what hutch will enforce, then exits (0: real isolation).\n";
 }
 
@@ -66,6 +71,7 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
   std::string uid_base = env_or("HUTCH_UID_BASE", "60000");
   config.hutch_fn_path = env_or("HUTCH_FN", "");
   config.spawner_path = env_or("HUTCH_SPAWNER", "");
+  config.seccomp_policy_path = env_or("HUTCH_SECCOMP_POLICY", "");
   std::istringstream functions(env_or("HUTCH_FUNCTIONS", ""));
   for (std::string item; std::getline(functions, item, ',');) {
     if (!item.empty()) config.local_functions.push_back(item);
@@ -95,6 +101,8 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
     else if (flag == "--hutch-fn") config.hutch_fn_path = value;
     else if (flag == "--spawner") config.spawner_path = value;
     else if (flag == "--function") config.local_functions.push_back(value);
+    else if (flag == "--seccomp-policy") config.seccomp_policy_path = value;
+    else if (flag == "--seccomp-allow") config.seccomp_allow.push_back(value);
     else return fail(make_error("unknown flag '" + flag + "'\n" + supervisor_usage()));
   }
 

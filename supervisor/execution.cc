@@ -113,7 +113,7 @@ void Execution::start() {
   if (cgroup_) options.cgroup_procs_fds = cgroup_->procs_fds();
   options.rlimits = sandbox_rlimits(rlimit_options);
   if (context_.change_identity) options.identity = SandboxIdentity{sandbox_uid(), static_cast<gid_t>(sandbox_uid())};
-  options.seccomp_program = context_.seccomp;
+  options.seccomp_program = context_.seccomp->program_for(function_.name);
   options.new_namespaces = context_.new_namespaces;
   options.network_namespace_fd = context_.network_namespace_fd;
   if (context_.root_skeleton_fd >= 0) {

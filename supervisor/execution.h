@@ -25,6 +25,7 @@
 #include "sandbox/exec_target.h"
 #include "sandbox/spawn.h"
 #include "supervisor/config.h"
+#include "supervisor/function_seccomp.h"
 #include "supervisor/log_shipper.h"
 #include "supervisor/seccomp_audit.h"
 #include "supervisor/slot_spawner.h"
@@ -39,7 +40,7 @@ struct ExecutionContext {
   CgroupManager *cgroups = nullptr;  // null: rlimits only
   std::string limits_word;           // record field `limits`
   std::string isolation;             // record field `isolation`
-  const sock_fprog *seccomp = nullptr;
+  const FunctionSeccomp *seccomp = nullptr;  // each function's compiled program
   RedisConnection *writer = nullptr;
   LogShipper *shipper = nullptr;
   SeccompAudit *seccomp_audit = nullptr;

@@ -48,9 +48,7 @@ Status Supervisor::prepare() {
     targets_.emplace(name, std::move(*target));
   }
 
-  auto policy = default_seccomp_policy();
-  if (!policy) return fail(policy.error().context("seccomp"));
-  auto seccomp = SeccompProgram::compile(*policy);
+  auto seccomp = FunctionSeccomp::prepare(config_, registry_);
   if (!seccomp) return fail(seccomp.error().context("seccomp"));
   seccomp_.emplace(std::move(*seccomp));
 
@@ -72,7 +70,7 @@ Status Supervisor::prepare() {
   context_.loop = loop_;
   context_.config = &config_;
   context_.cgroups = cgroups_.get();
-  context_.seccomp = seccomp_->program();
+  context_.seccomp = &*seccomp_;
   context_.writer = &writer_;
   context_.shipper = &shipper_;
   context_.seccomp_audit = &seccomp_audit_;
@@ -103,8 +101,9 @@ Status Supervisor::prepare() {
     log_warning("identity: hutchd is not root, so functions run as its own uid " + std::to_string(::geteuid()));
   else
     log_info("identity: functions run as uid " + std::to_string(config_.uid_base) + "+slot, without capabilities");
-  log_info("seccomp: " + std::to_string(seccomp_->instruction_count()) + "-instruction filter; the audit log " +
-           (seccomp_audit_.available() ? "names forbidden calls" : "is not readable, so forbidden calls go unnamed"));
+  for (const std::string &line : seccomp_->describe()) log_info("seccomp: " + line);
+  log_info(std::string("seccomp: the audit log ") +
+           (seccomp_audit_.available() ? "names killing calls" : "is not readable, so killing calls go unnamed"));
   context_.isolation = isolation_tokens();
   log_info("isolation: " + context_.isolation);
   log_info("functions: " + joined(registry_.names()));

@@ -14,9 +14,9 @@
 #include "queue/redis_connection.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/exec_target.h"
-#include "sandbox/seccomp.h"
 #include "supervisor/config.h"
 #include "supervisor/execution.h"
+#include "supervisor/function_seccomp.h"
 #include "supervisor/log_shipper.h"
 #include "supervisor/seccomp_audit.h"
 #include "supervisor/slot_spawner.h"
@@ -52,7 +52,7 @@ class Supervisor {
   std::unique_ptr<CgroupManager> cgroups_;
   std::optional<ExecTarget> spawner_program_;
   std::vector<std::unique_ptr<SlotSpawner>> spawners_;
-  std::optional<SeccompProgram> seccomp_;
+  std::optional<FunctionSeccomp> seccomp_;
   SeccompAudit seccomp_audit_;
   UniqueFd network_namespace_;
   UniqueFd root_skeleton_;
