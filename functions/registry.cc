@@ -59,7 +59,7 @@ Status FunctionRegistry::add_builtins(const std::string &hutch_fn_path) {
   TRY_STATUS(check_executable("hutch-fn", hutch_fn_path));
   for (const auto &name : builtin_function_names()) {
     functions_[name] = FunctionSpec{
-        .name = name, .executable = hutch_fn_path, .argv = {hutch_fn_path, name}, .builtin = true};
+        .name = name, .executable = hutch_fn_path, .argv = {hutch_fn_path, name}, .builtin = true, .seccomp_allow = {}};
   }
   return {};
 }
@@ -92,7 +92,7 @@ Status FunctionRegistry::add_local(const std::string &name, const std::string &p
                            path + "'); give each name once"));
   }
   TRY_STATUS(check_executable("function '" + name + "'", path));
-  functions_[name] = FunctionSpec{.name = name, .executable = path, .argv = {path}, .builtin = false};
+  functions_[name] = FunctionSpec{.name = name, .executable = path, .argv = {path}, .builtin = false, .seccomp_allow = {}};
   return {};
 }
 
@@ -103,6 +103,20 @@ Status FunctionRegistry::add_local_from_flag(const std::string &name_equals_path
                            "' is not NAME=PATH; use e.g. balloon=/usr/local/bin/balloon"));
   }
   return add_local(name_equals_path.substr(0, equals), name_equals_path.substr(equals + 1));
+}
+
+Status FunctionRegistry::allow_syscalls(const std::string &name, const std::vector<std::string> &calls) {
+  auto found = functions_.find(name);
+  if (found == functions_.end()) {
+    std::string known;
+    for (const auto &entry : functions_) known += (known.empty() ? "" : ", ") + entry.first;
+    return fail(make_error("function '" + name + "' is not registered; the functions are " + known));
+  }
+  std::vector<std::string> &allowed = found->second.seccomp_allow;
+  allowed.insert(allowed.end(), calls.begin(), calls.end());
+  std::sort(allowed.begin(), allowed.end());
+  allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
+  return {};
 }
 
 const FunctionSpec *FunctionRegistry::find(const std::string &name) const {

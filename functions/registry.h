@@ -22,6 +22,10 @@ struct FunctionSpec {
   std::string package_directory;
   std::string name_in_package;
   std::string package_name;
+  // System calls this function may make on top of the default seccomp policy, sorted, no repeats. Only
+  // lists checked by parse_seccomp_allow (sandbox/seccomp_policy.h) belong here, whoever defines the
+  // function (`hutchd --seccomp-allow NAME=call,...` today).
+  std::vector<std::string> seccomp_allow;
 };
 
 class FunctionRegistry {
@@ -37,6 +41,9 @@ class FunctionRegistry {
   Status add_local(const std::string &name, const std::string &path);
   // "NAME=PATH" as given on the command line.
   Status add_local_from_flag(const std::string &name_equals_path);
+
+  // Adds checked calls to the function's seccomp_allow; fails for a name that is not registered.
+  Status allow_syscalls(const std::string &name, const std::vector<std::string> &calls);
 
   const FunctionSpec *find(const std::string &name) const;
   std::vector<std::string> names() const;  // sorted

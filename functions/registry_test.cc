@@ -134,6 +134,19 @@ TEST_F(RegistryTest, WithoutHutchImageTheImageFunctionsAreUnavailableWithAReason
   EXPECT_EQ(registry.unavailable_reason("hello"), nullptr);
 }
 
+TEST_F(RegistryTest, SeccompAllowListsAccumulateSortedWithoutRepeats) {
+  FunctionRegistry registry;
+  ASSERT_TRUE(registry.add_builtins(executable_));
+  EXPECT_TRUE(registry.find("hello")->seccomp_allow.empty());
+  ASSERT_TRUE(registry.allow_syscalls("hello", {"quotactl", "acct"}));
+  ASSERT_TRUE(registry.allow_syscalls("hello", {"acct", "syslog"}));
+  EXPECT_EQ(registry.find("hello")->seccomp_allow, (std::vector<std::string>{"acct", "quotactl", "syslog"}));
+  EXPECT_TRUE(registry.find("sleep")->seccomp_allow.empty()) << "one function's list is its own";
+  auto unknown = registry.allow_syscalls("nope", {"acct"});
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().message, "function 'nope' is not registered; the functions are hello, sleep");
+}
+
 TEST_F(RegistryTest, RootStillNeedsAnExecuteBit) {
   // access(X_OK) as root succeeds for a regular file only when some execute bit is set.
   FunctionRegistry registry;

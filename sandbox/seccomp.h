@@ -1,7 +1,7 @@
-// A seccomp policy compiled once, in the parent, into a BPF program the child installs with one syscall.
-//
-// libseccomp allocates and is not async-signal-safe, so nothing of it may run after fork. Debian 12 ships
-// libseccomp 2.5.4 without seccomp_export_bpf_mem: the program is exported into a memfd and read back.
+// A seccomp policy (seccomp_policy.h) compiled once, in the parent, into a BPF program the child installs
+// with one syscall (seccomp_bpf.h builds it). Nothing here runs after fork: the child gets a pointer.
+// Unlisted calls fail with EPERM; a call through another architecture's ABI kills. libseccomp names the
+// calls, here and in the audit records of killed jobs.
 #pragma once
 
 #include <linux/filter.h>
@@ -12,24 +12,9 @@
 #include <vector>
 
 #include "common/error.h"
+#include "sandbox/seccomp_policy.h"
 
 namespace hutch {
-
-enum class SeccompAction { kAllow, kErrno, kKill };
-
-struct SeccompRule {
-  std::string syscall;  // name as libseccomp knows it; names this architecture lacks are skipped
-  SeccompAction action;
-};
-
-struct SeccompPolicy {
-  SeccompAction default_action = SeccompAction::kAllow;
-  std::vector<SeccompRule> rules;
-};
-
-// The policy of every sandbox: the dangerous calls kill the process (SIGSYS). seccomp_policy.cc says why
-// each one is there.
-const SeccompPolicy &default_seccomp_policy();
 
 class SeccompProgram {
  public:

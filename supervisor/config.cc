@@ -49,8 +49,13 @@ const char *supervisor_usage() {
          "              [--log-cap BYTES] [--pids N] [--tmp-size BYTES]\n"
          "              [--file-cap BYTES] [--job-files-cap BYTES] [--uid-base UID] [--hutch-fn PATH]\n"
          "              [--hutch-image PATH] [--spawner PATH] [--cache-dir DIR]\n"
-         "              [--function NAME=PATH]... [--verbose] [--check]\n"
+         "              [--function NAME=PATH]... [--seccomp-policy FILE] [--seccomp-allow NAME=CALL,...]...\n"
+         "              [--verbose] [--check]\n"
          "Runs jobs from the Redis stream hutch:jobs in sandboxes. See docs/protocol.md.\n"
+         "--seccomp-policy runs every sandbox under FILE instead of the built-in default.seccomp (same syntax;\n"
+         "  the default is sandbox/policy/default.seccomp in the source tree). --seccomp-allow lets function\n"
+         "  NAME make these calls too, on top of the policy; calls the policy kills, answers with a chosen errno\n"
+         "  or allows only with some arguments cannot be added. See docs/security.md.\n"
          "--check prints what this machine offers and what hutch will enforce, then exits (0: real isolation).\n";
 }
 
@@ -74,6 +79,7 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
                                                                         : std::string(home ? home : "/tmp") + "/.cache/hutch");
   config.hutch_image_path = env_or("HUTCH_IMAGE", "");
   config.spawner_path = env_or("HUTCH_SPAWNER", "");
+  config.seccomp_policy_path = env_or("HUTCH_SECCOMP_POLICY", "");
   std::istringstream functions(env_or("HUTCH_FUNCTIONS", ""));
   for (std::string item; std::getline(functions, item, ',');) {
     if (!item.empty()) config.local_functions.push_back(item);
@@ -107,6 +113,8 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
     else if (flag == "--hutch-image") config.hutch_image_path = value;
     else if (flag == "--spawner") config.spawner_path = value;
     else if (flag == "--function") config.local_functions.push_back(value);
+    else if (flag == "--seccomp-policy") config.seccomp_policy_path = value;
+    else if (flag == "--seccomp-allow") config.seccomp_allow.push_back(value);
     else return fail(make_error("unknown flag '" + flag + "'\n" + supervisor_usage()));
   }
 

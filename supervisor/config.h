@@ -27,6 +27,8 @@ struct SupervisorConfig {
   std::string hutch_image_path;  // the image built-ins' binary (OpenCV); default: next to hutchd
   std::string spawner_path;   // hutch-spawner; default: next to hutchd
   std::vector<std::string> local_functions;  // NAME=PATH
+  std::string seccomp_policy_path;           // --seccomp-policy; empty: the default policy built in
+  std::vector<std::string> seccomp_allow;    // NAME=call,call (--seccomp-allow, repeatable)
   bool verbose = false;
   bool check = false;  // --check: print what this machine offers (supervisor/doctor.h) and exit
 };

@@ -207,7 +207,7 @@ void Execution::launch(std::vector<std::string> input_files) {
   if (cgroup_ && context_.cgroups->slot_procs_fds(slot_).empty()) options.cgroup_procs_fds = cgroup_->procs_fds();
   options.rlimits = sandbox_rlimits(rlimit_options);
   if (context_.change_identity) options.identity = SandboxIdentity{sandbox_uid(), static_cast<gid_t>(sandbox_uid())};
-  options.seccomp_program = context_.seccomp;
+  options.seccomp_program = context_.seccomp->program_for(function_.name);
   options.new_namespaces = context_.new_namespaces;
   if (static_cast<size_t>(slot_) < context_.network_namespace_fds.size())
     options.network_namespace_fd = context_.network_namespace_fds[static_cast<size_t>(slot_)];

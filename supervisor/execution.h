@@ -31,6 +31,7 @@
 #include "sandbox/job_directory.h"
 #include "sandbox/spawn.h"
 #include "supervisor/config.h"
+#include "supervisor/function_seccomp.h"
 #include "supervisor/log_shipper.h"
 #include "supervisor/seccomp_audit.h"
 #include "supervisor/slot_spawner.h"
@@ -45,7 +46,7 @@ struct ExecutionContext {
   CgroupManager *cgroups = nullptr;  // null: rlimits only
   std::string limits_word;           // record field `limits`
   std::string isolation;             // record field `isolation`
-  const sock_fprog *seccomp = nullptr;
+  const FunctionSeccomp *seccomp = nullptr;  // each function's compiled program
   RedisConnection *writer = nullptr;
   LogShipper *shipper = nullptr;
   SeccompAudit *seccomp_audit = nullptr;

@@ -56,7 +56,7 @@ Status Supervisor::prepare() {
     targets_.emplace(name, std::move(*target));
   }
 
-  auto seccomp = SeccompProgram::compile(default_seccomp_policy());
+  auto seccomp = FunctionSeccomp::prepare(config_, registry_);
   if (!seccomp) return fail(seccomp.error().context("seccomp"));
   seccomp_.emplace(std::move(*seccomp));
 
@@ -85,15 +85,16 @@ Status Supervisor::prepare() {
   context_.loop = loop_;
   context_.config = &config_;
   context_.cgroups = cgroups_.get();
-  context_.seccomp = seccomp_->program();
+  context_.seccomp = &*seccomp_;
   context_.writer = &writer_;
   context_.shipper = &shipper_;
   context_.seccomp_audit = &seccomp_audit_;
   if (!spawners_.empty()) context_.spawners = &spawners_;
   context_.change_identity = root || context_.user_namespace;
   log_identity(root);
-  log_info("seccomp: " + std::to_string(seccomp_->instruction_count()) + "-instruction filter; the audit log " +
-           (seccomp_audit_.available() ? "names forbidden calls" : "is not readable, so forbidden calls go unnamed"));
+  for (const std::string &line : seccomp_->describe()) log_info("seccomp: " + line);
+  log_info(std::string("seccomp: the audit log ") +
+           (seccomp_audit_.available() ? "names killing calls" : "is not readable, so killing calls go unnamed"));
   context_.isolation = isolation_tokens();
   log_info("isolation: " + context_.isolation);
   log_info("functions: " + joined(registry_.names()));

@@ -15,9 +15,9 @@
 #include "queue/redis_connection.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/exec_target.h"
-#include "sandbox/seccomp.h"
 #include "supervisor/config.h"
 #include "supervisor/execution.h"
+#include "supervisor/function_seccomp.h"
 #include "supervisor/log_shipper.h"
 #include "supervisor/seccomp_audit.h"
 #include "supervisor/slot_spawner.h"
@@ -59,7 +59,7 @@ class Supervisor {
   std::unique_ptr<CgroupManager> cgroups_;
   std::optional<ExecTarget> spawner_program_;
   std::vector<std::unique_ptr<SlotSpawner>> spawners_;
-  std::optional<SeccompProgram> seccomp_;
+  std::optional<FunctionSeccomp> seccomp_;
   SeccompAudit seccomp_audit_;
   UniqueFd user_namespace_;  // not root: the one its sandboxes live in (sandbox/user_namespace.h)
   std::vector<UniqueFd> network_namespaces_;  // one per slot

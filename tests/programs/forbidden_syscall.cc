@@ -2,8 +2,13 @@
 // even when it is allowed (a missing path, a bad fd, a wrong magic number, zero lengths). If the call returns
 // at all, it prints "<call> returned <ret> errno <errno>" and exits 3, so a test tells a seccomp kill
 // (SIGSYS) from a denial (EPERM) from a filter that let it through. `getpid` is the allowed control.
+// Besides the kill set, a few calls the default policy answers otherwise (quotactl, clone3, clone with a
+// namespace flag) and one through the x32 ABI.
 #include <fcntl.h>
 #include <linux/keyctl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/quota.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -46,6 +51,8 @@ constexpr Call kCalls[] = {
     {"kexec_load", [] { return syscall(SYS_kexec_load, 0, 1000, nullptr, 0); }},
     // An unknown flag bit: EINVAL before the unload/load logic.
     {"kexec_file_load", [] { return syscall(SYS_kexec_file_load, -1, -1, 0, nullptr, 0x80000000UL); }},
+    // The new mount API: an O_PATH handle of a missing path, so ENOENT; nothing is cloned or attached.
+    {"open_tree", [] { return syscall(SYS_open_tree, -1, kMissingPath, 0); }},
     {"swapon", [] { return syscall(SYS_swapon, kMissingPath, 0); }},
     {"swapoff", [] { return syscall(SYS_swapoff, kMissingPath); }},
     // An empty image: ENOEXEC.
@@ -63,6 +70,17 @@ constexpr Call kCalls[] = {
     // A key type that does not exist: ENODEV.
     {"add_key", [] { return syscall(SYS_add_key, "hutch_no_such_type", "hutch", nullptr, 0, KEY_SPEC_PROCESS_KEYRING); }},
     {"request_key", [] { return syscall(SYS_request_key, "hutch_no_such_type", "hutch", nullptr, 0); }},
+    // Left out of the default policy (EPERM there). A mount point that does not exist: ENOENT when it runs,
+    // before any capability check.
+    {"quotactl", [] { return syscall(SYS_quotactl, QCMD(Q_GETFMT, USRQUOTA), kMissingPath, 0, nullptr); }},
+    // clone3 answers ENOSYS under the policy; run, a size below the smallest struct is EINVAL.
+    {"clone3", [] { return syscall(SYS_clone3, nullptr, 0); }},
+    // clone with a namespace flag fails with EPERM under the policy; run, CLONE_NEWUSER with CLONE_FS is
+    // EINVAL before anything is created.
+    {"clone_newuser", [] { return syscall(SYS_clone, CLONE_NEWUSER | CLONE_FS | SIGCHLD, 0, nullptr, nullptr, 0); }},
+    // getpid through the x32 ABI (bit 30 of the number): a foreign ABI, which the filter kills. This
+    // kernel may lack x32 altogether, which would answer ENOSYS, so a return means the filter let it by.
+    {"x32_getpid", [] { return syscall(0x40000000 | SYS_getpid); }},
 };
 
 }  // namespace
