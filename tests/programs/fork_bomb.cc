@@ -3,7 +3,11 @@
 // fork hands half of the forking process's remaining budget to the child, so the whole tree makes at most
 // N fork attempts with no shared state to trust. Processes that are done hold their pid until the deadline,
 // reap their children and exit. The first process then reports on stderr how many forks succeeded and failed (EAGAIN), from
-// counters in a shared mapping, and returns {"forks": F, "failed": X, "eagain": E}.
+// counters in a shared mapping, and returns {"forks": F, "failed": X, "eagain": E, "peak": P}.
+//
+// `peak` is the most processes of the bomb alive at once, which is what a pids limit bounds. `forks` can
+// exceed the limit on a loaded machine: a process that passed its deadline check just before being
+// preempted may fork after the first leaves have exited and freed their pids.
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -21,6 +25,8 @@ struct Counters {
   std::atomic<long> forks;
   std::atomic<long> failed;
   std::atomic<long> eagain;
+  std::atomic<long> alive;
+  std::atomic<long> peak;
 };
 static_assert(std::atomic<long>::is_always_lock_free, "the counters are shared between processes");
 
@@ -45,6 +51,14 @@ void pause_briefly() {
   ::nanosleep(&millisecond, nullptr);
 }
 
+// Counts this process among the living and raises the peak if it is a new high.
+void note_alive(Counters &counters) {
+  long now = ++counters.alive;
+  long peak = counters.peak.load();
+  while (now > peak && !counters.peak.compare_exchange_weak(peak, now)) {
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -59,6 +73,7 @@ int main() {
     return 1;
   }
   auto *counters = new (shared) Counters{};
+  note_alive(*counters);
 
   timespec deadline = monotonic_now();
   deadline.tv_sec += static_cast<time_t>(seconds);
@@ -77,6 +92,7 @@ int main() {
     budget -= 1 + child_budget;  // a failed attempt spends its share too, so failures cannot loop forever
     pid_t pid = ::fork();
     if (pid == 0) {
+      note_alive(*counters);
       budget = child_budget;
       continue;
     }
@@ -93,10 +109,13 @@ int main() {
   // nothing is left to init, and the first process reports after all the others are gone.
   while (::wait(nullptr) > 0 || errno == EINTR) {
   }
+  counters->alive--;
   if (::getpid() != first) ::_exit(0);  // children: no stdio flush, no atexit, nothing to report
 
-  long forks = counters->forks, failed = counters->failed, eagain = counters->eagain;
-  std::fprintf(stderr, "fork_bomb: %ld forks, %ld failed (%ld EAGAIN)\n", forks, failed, eagain);
-  hutch::programs::write_result_or_exit(kProgram, {{"forks", forks}, {"failed", failed}, {"eagain", eagain}});
+  long forks = counters->forks, failed = counters->failed, eagain = counters->eagain, peak = counters->peak;
+  std::fprintf(stderr, "fork_bomb: %ld forks, %ld failed (%ld EAGAIN), at most %ld processes at once\n", forks,
+               failed, eagain, peak);
+  hutch::programs::write_result_or_exit(kProgram,
+                                        {{"forks", forks}, {"failed", failed}, {"eagain", eagain}, {"peak", peak}});
   return 0;
 }
