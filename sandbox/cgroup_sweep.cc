@@ -6,6 +6,7 @@
 #include "sandbox/cgroup_sweep.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -75,7 +76,12 @@ Result<std::vector<CgroupSubtree>> find_cgroup_subtrees() {
   std::vector<CgroupSubtree> subtrees;
   for (auto &[instance, directories] : by_instance) {
     std::sort(directories.begin(), directories.end());
-    subtrees.push_back({instance, std::move(directories)});
+    bool owned_by_me = true;
+    for (const std::string &directory : directories) {
+      struct stat info {};
+      if (::stat(directory.c_str(), &info) != 0 || info.st_uid != ::geteuid()) owned_by_me = false;
+    }
+    subtrees.push_back({instance, std::move(directories), owned_by_me});
   }
   return subtrees;
 }

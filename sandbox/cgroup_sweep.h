@@ -16,6 +16,7 @@ namespace hutch {
 struct CgroupSubtree {
   std::string instance;                  // "host-1234", the sanitized name after "hutch-"
   std::vector<std::string> directories;  // "/sys/fs/cgroup/memory/x/hutch-host-1234", ...
+  bool owned_by_me = true;               // every directory belongs to this process's euid
 };
 
 // The `hutch-*` directories beside the one this process's own subtree would get (the v2 parent, and the

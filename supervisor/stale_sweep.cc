@@ -58,6 +58,12 @@ void sweep_stale_cgroups(const std::string &consumer) {
       (void)remove_subtree(subtree, "hutch-" + own + ", left by an earlier run of this consumer");  // it logs
       continue;
     }
+    // Another user's supervisor (a delegated cgroup) keeps its lock in its own directory and is not ours to
+    // kill; without root we could not remove root's either.
+    if (!subtree.owned_by_me) {
+      log_debug("start-up clean-up: hutch-" + subtree.instance + " belongs to another user");
+      continue;
+    }
     auto probed = InstanceLock::probe(subtree.instance);
     if (!probed) {
       log_warning("start-up clean-up: left hutch-" + subtree.instance + " alone: " + probed.error().message);
@@ -69,11 +75,10 @@ void sweep_stale_cgroups(const std::string &consumer) {
                   (probed->holder > 0 ? " (pid " + std::to_string(probed->holder) + ")" : std::string()));
         break;
       case LockState::kMissing:
-        // No lock file: a hutchd from before the lock, or one keeping its locks elsewhere (another uid), may
-        // be running with it. Killing a live supervisor's sandboxes is worse than leaving empty directories.
+        // No lock file: a hutchd from before the lock may be running with it. Killing a live supervisor's sandboxes is worse than leaving empty directories.
         log_info("start-up clean-up: left hutch-" + subtree.instance +
-                 " alone: it has no lock file, so it may belong to a running hutchd of an older version or "
-                 "another user; if none runs, kill its processes and rmdir its directories: " +
+                 " alone: it has no lock file, so it may belong to a running hutchd of an older version; "
+                 "if none runs, kill its processes and rmdir its directories: " +
                  joined(subtree.directories));
         break;
       case LockState::kFree:
