@@ -75,7 +75,8 @@ void sweep_stale_cgroups(const std::string &consumer) {
                   (probed->holder > 0 ? " (pid " + std::to_string(probed->holder) + ")" : std::string()));
         break;
       case LockState::kMissing:
-        // No lock file: a hutchd from before the lock may be running with it. Killing a live supervisor's sandboxes is worse than leaving empty directories.
+        // No lock file: a hutchd from before the lock may be running with it. Killing a live supervisor's
+        // sandboxes is worse than leaving empty directories.
         log_info("start-up clean-up: left hutch-" + subtree.instance +
                  " alone: it has no lock file, so it may belong to a running hutchd of an older version; "
                  "if none runs, kill its processes and rmdir its directories: " +

@@ -1,8 +1,12 @@
-// hutchd under systemd's Type=notify: READY=1 once it reads the queue, STOPPING=1 when SIGTERM starts the
-// drain, both sent to the datagram socket NOTIFY_SOCKET names (here one the test binds, as systemd would).
+// hutchd under systemd: with Type=notify, READY=1 once it reads the queue and STOPPING=1 when SIGTERM starts
+// the drain, both sent to the datagram socket NOTIFY_SOCKET names (here one the test binds, as systemd
+// would); with stderr connected to the journal, a syslog priority on every line.
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+
+#include <fstream>
 
 #include "common/unique_fd.h"
 #include "gmock/gmock.h"
@@ -86,6 +90,25 @@ TEST_F(ServiceTest, TellsSystemdItIsReadyThenThatItStops) {
   EXPECT_TRUE(any_contains(after, "STOPPING=1")) << "received after SIGTERM: " << joined(after);
   EXPECT_TRUE(any_contains(after, "STATUS=draining")) << joined(after);
   EXPECT_FALSE(any_contains(after, "READY=1")) << joined(after);
+}
+
+// Under systemd stderr is the journal (JOURNAL_STREAM names it): lines carry a syslog priority and no
+// timestamp of their own. A second hutchd under a name in use logs one ERROR line and exits, which is enough.
+TEST_F(ServiceTest, LogsSyslogPrioritiesWhenStderrIsTheJournal) {
+  ASSERT_TRUE(start_hutchd(hutchd_options()));
+  TempDir directory("hutch-test-journal");
+  std::string path = directory.path() + "/stderr";
+  { std::ofstream create(path); }
+  struct stat info {};
+  ASSERT_EQ(::stat(path.c_str(), &info), 0);
+  std::string stream = std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino);
+  std::string error;
+  pid_t second = spawn_process(hutchd_options().argv(), {"JOURNAL_STREAM=" + stream}, path, true, &error);
+  ASSERT_GT(second, 0) << error;
+  std::optional<int> status = wait_for_exit(second, 15s);
+  ASSERT_TRUE(status.has_value()) << read_file_text(path);
+  EXPECT_EQ(describe_wait_status(*status), "exit code 1");
+  EXPECT_THAT(read_file_text(path), testing::StartsWith("<3>ERROR cannot start: another hutchd on this machine"));
 }
 
 }  // namespace
