@@ -77,6 +77,14 @@ TEST_F(DeliveryTest, AJobPendingForADeadSupervisorIsClaimedAndRunAgain) {
   EXPECT_TRUE(pending_entry(id).empty()) << "acknowledged with its record";
 }
 
+TEST_F(DeliveryTest, ARestartUnderTheSameNameTakesBackItsOwnEntriesAtOnce) {
+  std::string id = enqueue_pending_for(consumer(), {{"function", "hello"}});
+  ASSERT_TRUE(start_hutchd(hutchd_options()));  // lease 30 s: only the start-up reclaim can be this quick
+  Fields record = redis().wait_for_final(id, 5s);
+  EXPECT_EQ(record["status"], "succeeded") << describe_fields(record);
+  EXPECT_EQ(record["attempt"], "2");
+}
+
 TEST_F(DeliveryTest, AJobWhoseSupervisorsDiedMaxAttemptsTimesIsAbandoned) {
   std::string id = enqueue_pending_for("ghost", {{"function", "hello"}});
   // Two more deliveries (XCLAIM without JUSTID counts one each): three supervisors took it and died.
