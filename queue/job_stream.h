@@ -6,9 +6,10 @@
 //   1. once, at start: entries still pending for this consumer name (a dead earlier run) are reclaimed;
 //   2. then, every claim interval, entries idle longer than the lease are claimed from dead supervisors
 //      (queue/delivery_scripts.h), when the owner allows it;
-//   3. in between, fresh entries (XREADGROUP ... >, attempt 1), blocking at most one claim interval. The blocking XREADGROUP runs on its own connection; stop()
-// unblocks it with CLIENT UNBLOCK from the write connection, so a shutdown does not wait for the BLOCK
-// timeout, and whatever that last read still delivered is handed out (it was read before the stop).
+//   3. in between, fresh entries (XREADGROUP ... >, attempt 1), blocking at most one claim interval.
+// The blocking XREADGROUP runs on its own connection; stop() unblocks it with CLIENT UNBLOCK from the write
+// connection, so a shutdown does not wait for the BLOCK timeout, and whatever that last read still delivered
+// is handed out (it was read before the stop).
 #pragma once
 
 #include <cstdint>

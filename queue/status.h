@@ -6,7 +6,9 @@
 
 namespace hutch {
 
-enum class ExecutionStatus { kQueued, kRunning, kSucceeded, kFailed, kTimeout, kOom, kKilled, kRejected, kError, kAbandoned };
+enum class ExecutionStatus {
+  kQueued, kRunning, kSucceeded, kFailed, kTimeout, kOom, kKilled, kRejected, kError, kAbandoned
+};
 
 constexpr std::string_view status_word(ExecutionStatus status) {
   switch (status) {

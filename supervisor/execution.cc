@@ -170,7 +170,7 @@ void Execution::launch(std::vector<std::string> input_files) {
   StartFacts start_facts{context_.config->consumer, context_.limits_word, started_at_ms_, context_.isolation,
                          context_.config->max_attempts, context_.config->retention_ms};
   // A refused running write means another supervisor owns the job now: this attempt must not go on.
-  context_.writer->send(running_write(job_, start_facts), [id = job_.id, lost = context_.on_lost](const redisReply *reply) {
+  auto on_running_reply = [id = job_.id, lost = context_.on_lost](const redisReply *reply) {
     auto outcome = parse_write_reply(reply);
     if (!outcome) {
       log_error("job " + id + ": writing `running` failed: " + outcome.error().message);
@@ -178,7 +178,8 @@ void Execution::launch(std::vector<std::string> input_files) {
       log_warning("job " + id + ": `running` " + std::string(describe_write_outcome(*outcome)));
       if (lost) lost(id);
     }
-  });
+  };
+  context_.writer->send(running_write(job_, start_facts), on_running_reply);
 
   RlimitOptions rlimit_options;
   if (context_.cgroups != nullptr) {
@@ -516,7 +517,8 @@ void Execution::finish_without_record() {
                                             hand_back_log_line(job_.attempt, context_.config->consumer)),
                           [id](const redisReply *reply) {
                             auto outcome = parse_write_reply(reply);
-                            if (!outcome) log_error("job " + id + ": handing it back failed: " + outcome.error().message);
+                            if (!outcome)
+                              log_error("job " + id + ": handing it back failed: " + outcome.error().message);
                             else if (*outcome != WriteOutcome::kWritten)
                               log_warning("job " + id + ": not handed back: another supervisor owns it now");
                           });

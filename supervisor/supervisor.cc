@@ -33,7 +33,8 @@ Supervisor::Supervisor(uv_loop_t *loop, SupervisorConfig config)
       stream_(reader_, writer_, config_.consumer, config_.lease_ms, LeaseKeeper::claim_interval_ms(config_.lease_ms)),
       shipper_(loop, writer_, config_.buffer_cap_bytes),
       lease_keeper_(loop, writer_, config_,
-                    {.running = [this] { return owned_jobs(); }, .on_lost = [this](const std::string &id) { lose(id); }}),
+                    {.running = [this] { return owned_jobs(); },
+                     .on_lost = [this](const std::string &id) { lose(id); }}),
       bury_timer_(loop),
       grace_timer_(loop),
       exit_timer_(loop) {}
@@ -219,7 +220,9 @@ void Supervisor::run() {
   });
   stream_.set_handlers({
       .free_slots = [this]() -> size_t { return shutting_down_ ? 0 : slots_.free_count(); },
-      .on_entry = [this](const std::string &id, int attempt, StreamFields fields) { on_entry(id, attempt, std::move(fields)); },
+      .on_entry = [this](const std::string &id, int attempt, StreamFields fields) {
+        on_entry(id, attempt, std::move(fields));
+      },
       .may_claim = [this] { return !shutting_down_ && lease_keeper_.may_claim(); },
       .on_reading =
           [this] {
@@ -336,7 +339,8 @@ void Supervisor::abandon(const Job &job) {
               " times while running it (--max-attempts " + std::to_string(config_.max_attempts) + ")");
   writer_.send({"HGET", keys::execution_record(job.id), std::string(keys::record::kWorker)},
                [this, job](const redisReply *reply) {
-                 std::string last_worker = reply != nullptr && reply->type == REDIS_REPLY_STRING ? reply_string(reply) : "";
+                 bool named = reply != nullptr && reply->type == REDIS_REPLY_STRING;
+                 std::string last_worker = named ? reply_string(reply) : "";
                  FinalFacts facts = rejection_facts(config_.consumer, abandoned_sentence(job.attempt - 1, last_worker));
                  facts.status = ExecutionStatus::kAbandoned;
                  facts.retention_ms = config_.retention_ms;

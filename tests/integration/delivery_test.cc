@@ -89,7 +89,8 @@ TEST_F(DeliveryTest, AJobWhoseSupervisorsDiedMaxAttemptsTimesIsAbandoned) {
   std::string id = enqueue_pending_for("ghost", {{"function", "hello"}});
   // Two more deliveries (XCLAIM without JUSTID counts one each): three supervisors took it and died.
   for (int i = 0; i < 2; ++i) redis().command({"XCLAIM", "hutch:jobs", "hutchd", "ghost", "0", id});
-  redis().command({"HSET", RedisClient::execution_key(id), "status", "running", "worker", "gone-host:7", "attempt", "3"});
+  redis().command(
+      {"HSET", RedisClient::execution_key(id), "status", "running", "worker", "gone-host:7", "attempt", "3"});
   ASSERT_TRUE(start_hutchd(options_with({"--lease", "1", "--max-attempts", "3"})));
   Fields record = redis().wait_for_final(id, 15s);
   EXPECT_EQ(record["status"], "abandoned") << describe_fields(record);
@@ -200,7 +201,8 @@ TEST_F(DeliveryTest, MaintenancePrunesExecutionIdsOlderThanTheRetention) {
   std::string old_id = std::to_string(now_ms - 120000) + "-0", new_id = std::to_string(now_ms) + "-0";
   redis().command({"ZADD", "hutch:execs", std::to_string(now_ms - 120000), old_id, std::to_string(now_ms), new_id});
   ASSERT_TRUE(start_hutchd(options_with({"--retention", "60s"})));
-  EXPECT_TRUE(wait_until([&] { return redis().command({"ZSCORE", "hutch:execs", old_id}).type == Reply::Type::kNil; }, 5s));
+  auto pruned = [&] { return redis().command({"ZSCORE", "hutch:execs", old_id}).type == Reply::Type::kNil; };
+  EXPECT_TRUE(wait_until(pruned, 5s));
   EXPECT_EQ(redis().command({"ZSCORE", "hutch:execs", new_id}).type, Reply::Type::kString);
 }
 

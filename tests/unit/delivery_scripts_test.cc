@@ -59,8 +59,8 @@ TEST(DeliveryScriptsTest, WriteRepliesBecomeOutcomes) {
 
 TEST(DeliveryScriptsTest, ClaimRepliesCarryIdAttemptAndFields) {
   FakeReply r;
-  redisReply *reply = r.array({r.string("5-0"), r.array({r.array({r.string("5-0"), r.integer(2),
-                                                                   r.array({r.string("function"), r.string("hello")})})})});
+  redisReply *fields = r.array({r.string("function"), r.string("hello")});
+  redisReply *reply = r.array({r.string("5-0"), r.array({r.array({r.string("5-0"), r.integer(2), fields})})});
   auto batch = parse_claim_reply(reply);
   ASSERT_TRUE(batch) << batch.error().message;
   EXPECT_EQ(batch->cursor, "5-0");

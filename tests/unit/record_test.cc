@@ -130,7 +130,8 @@ TEST(RecordTest, AbandonedSentenceNamesTheAttemptsAndTheLastWorker) {
   EXPECT_EQ(abandoned_sentence(3, "host:1234"),
             "abandoned after 3 attempts: each time the supervisor running it stopped before it finished (last: "
             "host:1234)");
-  EXPECT_EQ(abandoned_sentence(1, ""), "abandoned after 1 attempt: each time the supervisor running it stopped before it finished");
+  EXPECT_EQ(abandoned_sentence(1, ""),
+            "abandoned after 1 attempt: each time the supervisor running it stopped before it finished");
   EXPECT_EQ(hand_back_log_line(2, "h:1"),
             "[hutch] attempt 2 stopped: supervisor h:1 shut down before the job finished; it will be run again");
 }
