@@ -170,12 +170,16 @@ void Execution::launch(std::vector<std::string> input_files) {
   StartFacts start_facts{context_.config->consumer, context_.limits_word, started_at_ms_, context_.isolation,
                          context_.config->max_attempts, context_.config->retention_ms};
   // A refused running write means another supervisor owns the job now: this attempt must not go on.
-  auto on_running_reply = [id = job_.id, lost = context_.on_lost](const redisReply *reply) {
+  Fence fence{context_.config->consumer, job_.attempt};
+  auto on_running_reply = [id = job_.id, fence, writer = context_.writer,
+                           lost = context_.on_lost](const redisReply *reply) {
     auto outcome = parse_write_reply(reply);
     if (!outcome) {
       log_error("job " + id + ": writing `running` failed: " + outcome.error().message);
     } else if (*outcome == WriteOutcome::kStale || *outcome == WriteOutcome::kFinal) {
       log_warning("job " + id + ": `running` " + std::string(describe_write_outcome(*outcome)));
+      // Already final: the final write with nothing to write acknowledges the entry if it is still ours.
+      if (*outcome == WriteOutcome::kFinal) writer->send(final_write_command(id, fence, "", {}));
       if (lost) lost(id);
     }
   };

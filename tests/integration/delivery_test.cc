@@ -134,6 +134,17 @@ TEST_F(DeliveryTest, AStaleFinalWriteIsRefused) {
   redis().command({"XACK", "hutch:jobs", "hutchd", id});
 }
 
+TEST_F(DeliveryTest, AClaimedJobWhoseRecordIsAlreadyFinalIsAcknowledgedAndNotRunAgain) {
+  std::string id = enqueue_pending_for("ghost", {{"function", "hello"}});
+  redis().command({"HSET", RedisClient::execution_key(id), "status", "succeeded", "worker", "ghost", "attempt", "1"});
+  ASSERT_TRUE(start_hutchd(options_with({"--lease", "1"})));
+  EXPECT_TRUE(wait_until([&] { return pending_entry(id).empty(); }, 5s)) << "acknowledged";
+  Fields record = redis().record(id);
+  EXPECT_EQ(record["worker"], "ghost") << "the one final record stays: " << describe_fields(record);
+  EXPECT_EQ(record["attempt"], "1");
+  EXPECT_TRUE(hutchd().wait_for_log("`running` refused", 1s));
+}
+
 TEST_F(DeliveryTest, SigtermHandsRunningJobsBackAndAnotherSupervisorRunsThem) {
   HutchdOptions first = options_with({"--lease", "2"});
   first.grace_seconds = 0.5;
