@@ -78,7 +78,7 @@ TEST(CliOptions, LsValidatesStatusAndLimit) {
   EXPECT_EQ(std::get<LsOptions>(parse({"ls"})->command).limit, 20u);
   EXPECT_EQ(parse({"ls", "--status", "done"}).error().message,
             "ls: --status 'done' is not a status; use one of queued, running, succeeded, failed, timeout, oom, "
-            "killed, rejected, error");
+            "killed, rejected, error, abandoned");
   EXPECT_FALSE(parse({"ls", "--limit", "0"}));
   EXPECT_FALSE(parse({"ls", "--limit", "-3"}));
   EXPECT_FALSE(parse({"ls", "--limit", "4x"}));
