@@ -67,7 +67,8 @@ TEST_F(SecurityTest, PrivilegedCallsAreKilledOrDeniedNeverRun) {
         EXPECT_THAT(record["error"], HasSubstr(kUnnamedCallSentence));
       continue;
     }
-    EXPECT_EQ(record["status"], "succeeded") << "neither killed nor denied: " << describe_fields(record);
+    SCOPED_TRACE("neither killed nor denied");
+    expect_denied_without_error(record);
     nlohmann::json output = output_of(record);
     EXPECT_THAT(output.value("errno", "none"), testing::AnyOf("EPERM", "EACCES", "ENOSYS")) << output.dump();
     EXPECT_EQ(output.value("effect", true), false) << output.dump();
