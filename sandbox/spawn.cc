@@ -54,11 +54,24 @@ struct SandboxPipes {
   Pipe out, err, report;
 };
 
-Result<SandboxPipes> make_sandbox_pipes(const std::string &stdin_content) {
+// A function may reopen its output through /dev/stdout or /dev/stderr (/proc/self/fd/1 and 2), and the kernel
+// checks that open against the pipe's owner and mode (0600): a pipe made by root would be EACCES to the job's
+// uid, so `echo x > /dev/stderr` would fail. The pipes are the job's own, so they belong to its uid.
+Status give_to_job(const Pipe &pipe, const std::optional<SandboxIdentity> &identity) {
+  // Without root the job's uid is hutchd's own (mapped in hutchd's user namespace), which made the pipes.
+  if (!identity || ::geteuid() != 0) return {};
+  if (::fchown(pipe.write.get(), identity->uid, identity->gid) != 0)
+    return fail(errno_error("fchown(output pipe, " + std::to_string(identity->uid) + ")"));
+  return {};
+}
+
+Result<SandboxPipes> make_sandbox_pipes(const SpawnOptions &options) {
   SandboxPipes pipes;
-  TRY_ASSIGN(pipes.input, make_stdin(stdin_content));
+  TRY_ASSIGN(pipes.input, make_stdin(options.stdin_content));
   TRY_ASSIGN(pipes.out, make_pipe(true));
   TRY_ASSIGN(pipes.err, make_pipe(true));
+  TRY_STATUS(give_to_job(pipes.out, options.identity));
+  TRY_STATUS(give_to_job(pipes.err, options.identity));
   pipes.result.reset(::memfd_create("hutch-result", MFD_CLOEXEC));
   if (!pipes.result) return fail(errno_error("memfd_create(result)"));
   TRY_ASSIGN(pipes.report, make_pipe(true));
@@ -105,7 +118,7 @@ Status adopt_spawned_pid(SpawnedSandbox &sandbox, pid_t pid) {
 
 Result<SpawnedSandbox> spawn_sandbox(const SpawnOptions &options) {
   TRY_STATUS(check_limits(options));
-  TRY_ASSIGN(SandboxPipes pipes, make_sandbox_pipes(options.stdin_content));
+  TRY_ASSIGN(SandboxPipes pipes, make_sandbox_pipes(options));
 
   // Everything the child reads lives in this frame until fork has copied it.
   std::vector<char *> argv = to_c_array(options.argv);
@@ -152,7 +165,7 @@ Result<SpawnedSandbox> spawn_sandbox(const SpawnOptions &options) {
 
 Result<SpawnedSandbox> request_sandbox(int spawner_socket, const SpawnOptions &options) {
   TRY_STATUS(check_limits(options));
-  TRY_ASSIGN(SandboxPipes pipes, make_sandbox_pipes(options.stdin_content));
+  TRY_ASSIGN(SandboxPipes pipes, make_sandbox_pipes(options));
   SpawnRequest request;
   request.argv = options.argv;
   request.environment = options.environment;

@@ -244,6 +244,23 @@ TEST_F(FilesCliTest, SubmitFileUploadsTheFileAndTheJobSeesIt) {
   ASSERT_EQ(submitted.exit_code(), 0) << submitted.out << submitted.err;
   EXPECT_EQ(get("res:cli/in.jpg"), bytes);
   EXPECT_EQ(get("res:cli/photo.jpg"), bytes);
+
+  // The record of the one execution: succeeded, with the `files` submit made (both names, one key: uploads
+  // are stored by checksum) and what came back in `files_out`.
+  Reply ids = redis().command({"ZRANGE", "hutch:execs", "0", "-1"});
+  ASSERT_EQ(ids.elements.size(), 1u);
+  Fields record = redis().record(ids.elements[0].text);
+  EXPECT_EQ(record["status"], "succeeded") << describe_fields(record);
+  nlohmann::json files = nlohmann::json::parse(record["files"], nullptr, false);
+  ASSERT_TRUE(files.is_object() && files.size() == 2) << record["files"];
+  const std::string uploaded = files.value("in.jpg", "?");
+  EXPECT_TRUE(uploaded.starts_with("hutch:upload:")) << uploaded;
+  EXPECT_EQ(files.value("photo.jpg", "?"), uploaded) << "the same bytes are uploaded once";
+  EXPECT_EQ(get(uploaded), bytes);
+  const nlohmann::json expected_out = nlohmann::json::array(
+      {{{"name", "in.jpg"}, {"key", "res:cli/in.jpg"}, {"bytes", bytes.size()}},
+       {{"name", "photo.jpg"}, {"key", "res:cli/photo.jpg"}, {"bytes", bytes.size()}}});
+  EXPECT_EQ(nlohmann::json::parse(record["files_out"], nullptr, false), expected_out) << record["files_out"];
   CommandResult fetched = hutch({"get", "res:cli/in.jpg", path("back.jpg")});
   ASSERT_EQ(fetched.exit_code(), 0) << fetched.err;
   EXPECT_EQ(read_file_text(path("back.jpg")), bytes);

@@ -3,6 +3,7 @@
 // namespaces, the empty network and the root skeleton, no capabilities, no_new_privs and seccomp; limits
 // fall back to rlimits, or use a cgroup v1 subtree delegated to nobody. The suite is root only to start
 // hutchd as nobody; the build tree must be readable by others (SetUp says so when it is not).
+#include <linux/securebits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,6 +96,10 @@ TEST_F(NotRootTest, TheFunctionHasNoPrivilegeLeft) {
   EXPECT_EQ(report["status"].value("NoNewPrivs", "?"), "1");
   EXPECT_EQ(report["status"].value("Seccomp", "?"), "2") << "2 = a seccomp filter is installed";
   EXPECT_EQ(report["read"].value("/proc/1/environ", "ok"), "EACCES") << "its init holds capabilities it has not";
+  EXPECT_EQ(report.value("securebits", -1),
+            SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+                SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED)
+      << "securebits locked, in the namespace too";
   // Two layers refuse it: the seccomp allowlist answers clone with CLONE_NEWUSER with EPERM before the kernel
   // looks, and behind it hutchd's user namespace allows none inside (ENOSPC).
   std::string nested = report.value("new_user_namespace", "?");
@@ -123,6 +128,8 @@ TEST_F(NotRootTest, SeesTheSkeletonAndWritesOnlyToTmpAndWork) {
     EXPECT_NE(report["write"].value(read_only, "ok"), "ok") << "writing into " << read_only << " must fail";
   EXPECT_EQ(report["write"].value("/tmp", "?"), "ok");
   EXPECT_EQ(report["write"].value("/work", "?"), "ok");
+  EXPECT_EQ(report["dev_write"], (nlohmann::json{{"/dev/stdout", "ok"}, {"/dev/stderr", "ok"}}))
+      << "the pipes are hutchd's, whose uid the job has";
 }
 
 // setgroups is denied in a user namespace hutchd may make, so the groups it has, the jobs keep: hutchd says

@@ -7,6 +7,7 @@
 #include "queue/redis_url.h"
 #include "tests/security/host_view.h"
 #include "tests/security/security_test.h"
+#include "tests/support/record_checks.h"
 
 using namespace std::chrono_literals;
 
@@ -17,6 +18,12 @@ nlohmann::json output_of(const Fields &record) {
   nlohmann::json output = nlohmann::json::parse(found == record.end() ? "" : found->second, nullptr, false);
   EXPECT_TRUE(output.is_object()) << describe_fields(record);
   return output.is_object() ? output : nlohmann::json::object();
+}
+
+void expect_denied_without_error(const Fields &record) {
+  EXPECT_EQ(field_or_empty(record, "status"), "succeeded") << describe_fields(record);
+  EXPECT_EQ(field_or_empty(record, "exit_code"), "0") << describe_fields(record);
+  EXPECT_FALSE(record.contains("error")) << "a denied attack's record has no error: " << describe_fields(record);
 }
 
 HutchdOptions SecurityTest::hutchd_options() {

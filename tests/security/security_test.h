@@ -18,6 +18,10 @@ namespace hutch::test {
 // The record's output as a JSON object; a failure (and an empty object) when it is not one.
 nlohmann::json output_of(const Fields &record);
 
+// An attack that was denied rather than killed runs to its own end: the record says `succeeded`, exit code
+// 0, and has no `error` sentence at all (docs/protocol.md: `error` is there for every other status).
+void expect_denied_without_error(const Fields &record);
+
 class SecurityTest : public HutchTest {
  public:
   // The host pid of the job's first process (pid 2 inside its namespace) running `executable` as one of this
