@@ -18,12 +18,13 @@ constexpr std::string_view kFieldOrder[] = {
     record::kId,          record::kFunction,    record::kStatus,        record::kError,     record::kOutput,
     record::kDuration,    record::kExitCode,    record::kSignal,        record::kInput,     record::kTimeout,
     record::kMemoryLimit, record::kCpuLimit,    record::kEnqueuedAt,    record::kStartedAt, record::kFinishedAt,
-    record::kCpuTime,     record::kMemoryPeak,  record::kLogsTruncated, record::kWorker,    record::kLimits,
+    record::kCpuTime,     record::kMemoryPeak,  record::kLogsTruncated, record::kWorker,    record::kAttempt,
+    record::kLimits,
 };
 
 constexpr std::string_view kNumericFields[] = {
     record::kTimeout,  record::kMemoryLimit, record::kCpuLimit,   record::kDuration,
-    record::kExitCode, record::kCpuTime,     record::kMemoryPeak, record::kLogsTruncated,
+    record::kExitCode, record::kCpuTime,     record::kMemoryPeak, record::kLogsTruncated, record::kAttempt,
 };
 
 size_t rank(const std::string &field) {

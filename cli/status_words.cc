@@ -8,7 +8,8 @@ namespace {
 constexpr ExecutionStatus kAllStatuses[] = {
     ExecutionStatus::kQueued, ExecutionStatus::kRunning, ExecutionStatus::kSucceeded,
     ExecutionStatus::kFailed, ExecutionStatus::kTimeout, ExecutionStatus::kOom,
-    ExecutionStatus::kKilled, ExecutionStatus::kRejected, ExecutionStatus::kError};
+    ExecutionStatus::kKilled, ExecutionStatus::kRejected, ExecutionStatus::kError,
+                      ExecutionStatus::kAbandoned};
 
 }  // namespace
 

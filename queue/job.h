@@ -51,6 +51,7 @@ struct Job {
   std::vector<JobFile> files;      // sorted by name
   std::string files_json;          // the field as sent, for the record; empty when absent
   std::string output_prefix;       // output file <name> is stored as <output_prefix>/<name>
+  int attempt = 1;                 // the entry's delivery count in the consumer group (queue/delivery_scripts.h)
 };
 
 struct ParsedJob {

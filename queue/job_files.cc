@@ -91,9 +91,12 @@ std::variant<FetchedFiles, FetchRefusal> parse_fetch_reply(const redisReply *rep
   return unexpected;
 }
 
-std::vector<Command> store_output_commands(const Job &job, std::vector<OutputFile> files) {
+std::vector<Command> store_output_commands(const Job &job, std::vector<OutputFile> files, int64_t retention_ms) {
   std::vector<Command> commands;
-  for (OutputFile &file : files) commands.push_back({"SET", job.output_prefix + "/" + file.name, std::move(file.content)});
+  for (OutputFile &file : files) {
+    commands.push_back({"SET", job.output_prefix + "/" + file.name, std::move(file.content)});
+    if (retention_ms > 0) commands.back().insert(commands.back().end(), {"PX", std::to_string(retention_ms)});
+  }
   return commands;
 }
 

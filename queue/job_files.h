@@ -44,8 +44,9 @@ struct OutputFile {
   std::string content;
 };
 
-// SET <prefix>/<name> for each file (put inside the final MULTI by final_commands).
-std::vector<Command> store_output_commands(const Job &job, std::vector<OutputFile> files);
+// SET <prefix>/<name> for each file, expiring after `retention_ms` (0: never); run by the fenced final write
+// with the record (final_write).
+std::vector<Command> store_output_commands(const Job &job, std::vector<OutputFile> files, int64_t retention_ms = 0);
 // The record's `files_out`: [{"name":"a.png","key":"hutch:out:<id>/a.png","bytes":1234}, ...]
 std::string files_out_json(const Job &job, const std::vector<OutputFile> &files);
 

@@ -1,11 +1,20 @@
 #include "queue/job_stream.h"
 
+#include <algorithm>
+#include <chrono>
+
+#include "queue/delivery_scripts.h"
 #include "queue/keys.h"
 
 namespace hutch {
 namespace {
 
-constexpr const char *kBlockMilliseconds = "2000";
+constexpr int64_t kMaxBlockMilliseconds = 2000;
+
+int64_t steady_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
 
 StreamFields entry_fields(const redisReply *fields) {
   StreamFields out;
@@ -17,8 +26,13 @@ StreamFields entry_fields(const redisReply *fields) {
 
 }  // namespace
 
-JobStream::JobStream(RedisConnection &reader, RedisConnection &writer, std::string consumer)
-    : reader_(reader), writer_(writer), consumer_(std::move(consumer)) {}
+JobStream::JobStream(RedisConnection &reader, RedisConnection &writer, std::string consumer, int64_t lease_ms,
+                     int64_t claim_interval_ms)
+    : reader_(reader),
+      writer_(writer),
+      consumer_(std::move(consumer)),
+      lease_ms_(lease_ms),
+      claim_interval_ms_(claim_interval_ms) {}
 
 void JobStream::on_reader_ready() {
   group_ready_ = false;
@@ -55,35 +69,72 @@ void JobStream::read_next() {
   }
   size_t free = handlers_.free_slots();
   if (free == 0) return;
-  bool history = !history_done_;
-  Command command = {"XREADGROUP", "GROUP", std::string(keys::kConsumerGroup), consumer_, "COUNT", std::to_string(free)};
-  if (!history) {
-    command.insert(command.end(), {"BLOCK", kBlockMilliseconds});
-  }
-  command.insert(command.end(), {"STREAMS", std::string(keys::kJobsStream), history ? history_cursor_ : ">"});
-  read_in_flight_ = true;
-  reader_.send(std::move(command), [this, history](const redisReply *reply) { handle_read(reply, history); }, false);
   if (!said_reading_) {
     said_reading_ = true;
     if (handlers_.on_reading) handlers_.on_reading();
   }
+  read_in_flight_ = true;
+  if (!reclaim_done_) {
+    reclaim_own(free);
+    return;
+  }
+  int64_t now = steady_ms();
+  if (now >= next_claim_ms_ && (!handlers_.may_claim || handlers_.may_claim())) {
+    next_claim_ms_ = now + claim_interval_ms_;
+    claim(free);
+    return;
+  }
+  // Never blocks past the next claim, so claims keep their interval while the queue is idle.
+  int64_t block_ms = std::clamp<int64_t>(next_claim_ms_ - now, 1, kMaxBlockMilliseconds);
+  reader_.send({"XREADGROUP", "GROUP", std::string(keys::kConsumerGroup), consumer_, "COUNT", std::to_string(free),
+                "BLOCK", std::to_string(block_ms), "STREAMS", std::string(keys::kJobsStream), ">"},
+               [this](const redisReply *reply) { handle_read(reply); }, false);
 }
 
-void JobStream::handle_read(const redisReply *reply, bool reading_history) {
+void JobStream::reclaim_own(size_t count) {
+  reader_.send(reclaim_own_command(consumer_, reclaim_cursor_, count),
+               [this](const redisReply *reply) { handle_claim(reply, true); }, false);
+}
+
+void JobStream::claim(size_t count) {
+  reader_.send(claim_command(consumer_, lease_ms_, count),
+               [this](const redisReply *reply) { handle_claim(reply, false); }, false);
+}
+
+// True when the reply ends this round (lost connection or an error that was handled).
+bool JobStream::handle_error(const redisReply *reply, const char *what) {
   read_in_flight_ = false;
   if (reply == nullptr) {  // connection lost: on_reader_ready starts over, unless we are stopping
     if (stopping_ && on_stopped_) std::exchange(on_stopped_, nullptr)();
-    return;
+    return true;
   }
-  if (reply_is_error(reply)) {
-    std::string error = reply_string(reply);
-    if (error.rfind("NOGROUP", 0) == 0) {
-      create_group();  // the stream or group was deleted under us
-      return;
+  if (!reply_is_error(reply)) return false;
+  std::string error = reply_string(reply);
+  if (error.find("NOGROUP") != std::string::npos) {
+    create_group();  // the stream or group was deleted under us
+    return true;
+  }
+  if (handlers_.on_error) handlers_.on_error(std::string(what) + " failed: " + error);
+  return false;
+}
+
+void JobStream::handle_claim(const redisReply *reply, bool reclaiming) {
+  if (handle_error(reply, reclaiming ? "reclaiming this consumer's pending entries" : "claiming idle entries")) return;
+  auto batch = parse_claim_reply(reply);
+  if (!batch) {
+    if (reclaiming) reclaim_done_ = true;  // a script that cannot work must not stop the reads behind it
+  } else {
+    if (reclaiming) {
+      if (batch->cursor.empty()) reclaim_done_ = true;
+      else reclaim_cursor_ = batch->cursor;
     }
-    if (handlers_.on_error) handlers_.on_error("XREADGROUP failed: " + error);
+    for (ClaimedEntry &entry : batch->entries) handlers_.on_entry(entry.id, entry.attempt, std::move(entry.fields));
   }
-  size_t delivered = 0;
+  read_next();
+}
+
+void JobStream::handle_read(const redisReply *reply) {
+  if (handle_error(reply, "XREADGROUP")) return;
   if (reply->type == REDIS_REPLY_ARRAY) {
     for (size_t s = 0; s < reply->elements; ++s) {
       const redisReply *stream = reply->element[s];
@@ -92,14 +143,10 @@ void JobStream::handle_read(const redisReply *reply, bool reading_history) {
       for (size_t e = 0; e < entries->elements; ++e) {
         const redisReply *entry = entries->element[e];
         if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2) continue;
-        std::string id = reply_string(entry->element[0]);
-        if (reading_history) history_cursor_ = id;
-        ++delivered;
-        handlers_.on_entry(id, entry_fields(entry->element[1]));
+        handlers_.on_entry(reply_string(entry->element[0]), 1, entry_fields(entry->element[1]));
       }
     }
   }
-  if (reading_history && delivered == 0) history_done_ = true;
   read_next();
 }
 

@@ -55,6 +55,8 @@ inline constexpr std::string_view kLogsTruncated = "logs_truncated";
 inline constexpr std::string_view kIsolation = "isolation";
 inline constexpr std::string_view kFiles = "files";
 inline constexpr std::string_view kFilesOut = "files_out";
+// The attempt number of the execution that wrote the record: the entry's delivery count in the group.
+inline constexpr std::string_view kAttempt = "attempt";
 }  // namespace record
 
 // Log stream fields (stream hutch:logs:<id>).

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "queue/delivery_scripts.h"
 #include "queue/keys.h"
 
 namespace hutch {
@@ -33,7 +34,12 @@ Command base_hset(const Job &job, std::string_view status, const std::string &wo
   add(hset, keys::record::kEnqueuedAt, format_timestamp_ms(job.enqueued_at_ms));
   if (!job.files_json.empty()) add(hset, keys::record::kFiles, job.files_json);
   add(hset, keys::record::kWorker, worker);
+  add(hset, keys::record::kAttempt, std::to_string(job.attempt));
   return hset;
+}
+
+void add_expire(std::vector<Command> &commands, const std::string &key, int64_t retention_ms) {
+  if (retention_ms > 0) commands.push_back({"PEXPIRE", key, std::to_string(retention_ms)});
 }
 
 Command index_command(const Job &job) {
@@ -76,13 +82,44 @@ FinalFacts rejection_facts(const std::string &worker, const std::string &sentenc
   return facts;
 }
 
+std::string retry_log_line(int attempt, int max_attempts, const std::string &worker) {
+  return "[hutch] attempt " + std::to_string(attempt) + " of " + std::to_string(max_attempts) + " on " + worker +
+         ": the previous attempt's supervisor stopped before it finished";
+}
+
+std::string hand_back_log_line(int attempt, const std::string &worker) {
+  return "[hutch] attempt " + std::to_string(attempt) + " stopped: supervisor " + worker +
+         " shut down before the job finished; it will be run again";
+}
+
+std::string abandoned_sentence(int attempts, const std::string &last_worker) {
+  std::string sentence = "abandoned after " + std::to_string(attempts) + (attempts == 1 ? " attempt" : " attempts") +
+                         ": each time the supervisor running it stopped before it finished";
+  if (!last_worker.empty()) sentence += " (last: " + last_worker + ")";
+  return sentence;
+}
+
 std::vector<Command> running_commands(const Job &job, const StartFacts &facts) {
   std::string_view status = status_word(ExecutionStatus::kRunning);
   Command hset = base_hset(job, status, facts.worker);
   add(hset, keys::record::kStartedAt, format_timestamp_ms(facts.started_at_ms));
   add(hset, keys::record::kLimits, facts.limits);
   if (!facts.isolation.empty()) add(hset, keys::record::kIsolation, facts.isolation);
-  return {std::move(hset), index_command(job), event_command(job, status)};
+  std::string record = hset[1];
+  std::vector<Command> commands{std::move(hset)};
+  add_expire(commands, record, facts.retention_ms);
+  commands.push_back(index_command(job));
+  commands.push_back(event_command(job, status));
+  if (job.attempt > 1) {
+    commands.push_back({"XADD", keys::execution_logs(job.id), "*", std::string(keys::log::kFd),
+                        std::string(keys::log::kStderr), std::string(keys::log::kLine),
+                        retry_log_line(job.attempt, facts.max_attempts, facts.worker)});
+  }
+  return commands;
+}
+
+Command running_write(const Job &job, const StartFacts &facts) {
+  return running_write_command(job.id, {facts.worker, job.attempt}, running_commands(job, facts));
 }
 
 std::vector<Command> final_commands(const Job &job, FinalFacts facts) {
@@ -103,15 +140,23 @@ std::vector<Command> final_commands(const Job &job, FinalFacts facts) {
   if (!facts.files_out.empty()) add(hset, keys::record::kFilesOut, facts.files_out);
 
   std::string logs = keys::execution_logs(job.id);
-  std::vector<Command> commands{{"MULTI"}};
+  std::string record = hset[1];
+  std::vector<Command> commands;
   for (Command &store : facts.extra_commands) commands.push_back(std::move(store));
   commands.push_back(std::move(hset));
+  add_expire(commands, record, facts.retention_ms);
   commands.push_back(index_command(job));
   commands.push_back({"XADD", logs, "*", std::string(keys::log::kEof), std::string(status)});
+  add_expire(commands, logs, facts.retention_ms);
   commands.push_back(event_command(job, status));
   commands.push_back({"XACK", std::string(keys::kJobsStream), std::string(keys::kConsumerGroup), job.id});
-  commands.push_back({"EXEC"});
   return commands;
+}
+
+Command final_write(const Job &job, FinalFacts facts) {
+  Fence fence{facts.worker, job.attempt};
+  std::string function_key = facts.counted_function_key;
+  return final_write_command(job.id, fence, function_key, final_commands(job, std::move(facts)));
 }
 
 }  // namespace hutch

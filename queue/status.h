@@ -6,7 +6,7 @@
 
 namespace hutch {
 
-enum class ExecutionStatus { kQueued, kRunning, kSucceeded, kFailed, kTimeout, kOom, kKilled, kRejected, kError };
+enum class ExecutionStatus { kQueued, kRunning, kSucceeded, kFailed, kTimeout, kOom, kKilled, kRejected, kError, kAbandoned };
 
 constexpr std::string_view status_word(ExecutionStatus status) {
   switch (status) {
@@ -19,6 +19,7 @@ constexpr std::string_view status_word(ExecutionStatus status) {
     case ExecutionStatus::kKilled: return "killed";
     case ExecutionStatus::kRejected: return "rejected";
     case ExecutionStatus::kError: return "error";
+    case ExecutionStatus::kAbandoned: return "abandoned";
   }
   return "error";
 }

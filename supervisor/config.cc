@@ -42,11 +42,50 @@ Result<long> parse_whole(const std::string &flag, const std::string &text, long 
   return static_cast<long>(*value);
 }
 
+Status parse_delivery_settings(SupervisorConfig &config, const std::string &lease, const std::string &max_attempts,
+                               const std::string &retention, const std::string &buffer_cap) {
+  auto lease_seconds = parse_decimal(lease);
+  if (!lease_seconds || *lease_seconds < 0.5 || *lease_seconds > 3600)
+    return fail(make_error("--lease: '" + lease + "' is not a number of seconds from 0.5 to 3600, e.g. 30"));
+  config.lease_ms = static_cast<int64_t>(*lease_seconds * 1000 + 0.5);
+  TRY_ASSIGN(config.max_attempts, parse_whole("--max-attempts", max_attempts, 1, 100));
+  auto retention_seconds = parse_duration_seconds(retention);
+  if (!retention_seconds)
+    return fail(make_error("--retention: '" + retention +
+                           "' is not a duration; use seconds or a number with s, m, h or d (e.g. 7d), or 0 to keep "
+                           "everything"));
+  config.retention_ms = *retention_seconds * 1000;
+  auto cap = parse_size_bytes(buffer_cap);
+  if (!cap || *cap < (1 << 20))
+    return fail(make_error("--buffer-cap: '" + buffer_cap + "' is not a size of at least 1M, e.g. 64M"));
+  config.buffer_cap_bytes = *cap;
+  return {};
+}
+
 }  // namespace
+
+std::optional<int64_t> parse_duration_seconds(const std::string &text) {
+  if (text.empty() || text.size() > 12) return std::nullopt;
+  int64_t unit = 1;
+  std::string digits = text;
+  switch (text.back()) {
+    case 's': unit = 1; digits.pop_back(); break;
+    case 'm': unit = 60; digits.pop_back(); break;
+    case 'h': unit = 3600; digits.pop_back(); break;
+    case 'd': unit = 86400; digits.pop_back(); break;
+    default: break;
+  }
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  int64_t value = std::stoll(digits);
+  // Beyond ten years a TTL means "forever" in all but name; refusing it keeps the arithmetic far from overflow.
+  if (value * unit > 10LL * 366 * 86400) return std::nullopt;
+  return value * unit;
+}
 
 const char *supervisor_usage() {
   return "usage: hutchd [--redis URL] [--concurrency N] [--consumer NAME] [--grace SECONDS]\n"
-         "              [--log-cap BYTES] [--pids N] [--tmp-size BYTES]\n"
+         "              [--log-cap BYTES] [--pids N] [--tmp-size BYTES] [--lease SECONDS]\n"
+         "              [--max-attempts N] [--retention DURATION] [--buffer-cap BYTES]\n"
          "              [--file-cap BYTES] [--job-files-cap BYTES] [--uid-base UID] [--hutch-fn PATH]\n"
          "              [--hutch-image PATH] [--spawner PATH] [--cache-dir DIR]\n"
          "              [--function NAME=PATH]... [--seccomp-policy FILE] [--seccomp-allow NAME=CALL,...]...\n"
@@ -73,6 +112,10 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
   std::string file_cap = env_or("HUTCH_FILE_CAP", "64M");
   std::string job_files_cap = env_or("HUTCH_JOB_FILES_CAP", "256M");
   std::string uid_base = env_or("HUTCH_UID_BASE", "60000");
+  std::string lease = env_or("HUTCH_LEASE", "30");
+  std::string max_attempts = env_or("HUTCH_MAX_ATTEMPTS", "3");
+  std::string retention = env_or("HUTCH_RETENTION", "7d");
+  std::string buffer_cap = env_or("HUTCH_BUFFER_CAP", "64M");
   config.hutch_fn_path = env_or("HUTCH_FN", "");
   const char *home = std::getenv("HOME");
   config.cache_directory = env_or("HUTCH_CACHE_DIR", ::geteuid() == 0 ? "/var/cache/hutch"
@@ -108,6 +151,10 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
     else if (flag == "--file-cap") file_cap = value;
     else if (flag == "--job-files-cap") job_files_cap = value;
     else if (flag == "--uid-base") uid_base = value;
+    else if (flag == "--lease") lease = value;
+    else if (flag == "--max-attempts") max_attempts = value;
+    else if (flag == "--retention") retention = value;
+    else if (flag == "--buffer-cap") buffer_cap = value;
     else if (flag == "--hutch-fn") config.hutch_fn_path = value;
     else if (flag == "--cache-dir") config.cache_directory = value;
     else if (flag == "--hutch-image") config.hutch_image_path = value;
@@ -145,6 +192,7 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
     return fail(make_error("--job-files-cap: '" + job_files_cap + "' is not a size from --file-cap (" + file_cap +
                            ") to 64G, e.g. 256M"));
   config.job_files_cap_bytes = *job_cap_value;
+  TRY_STATUS(parse_delivery_settings(config, lease, max_attempts, retention, buffer_cap));
   if (config.cache_directory.empty() || config.cache_directory[0] != '/')
     return fail(make_error("--cache-dir: '" + config.cache_directory + "' is not an absolute path"));
   if (config.consumer.empty()) return fail(make_error("--consumer: the name must not be empty"));

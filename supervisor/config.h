@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,12 @@ struct SupervisorConfig {
   uint64_t tmp_size_bytes = 64ULL << 20;  // each of the job's tmpfs mounts, /tmp and /work
   uint64_t file_cap_bytes = 64ULL << 20;       // each input or output file
   uint64_t job_files_cap_bytes = 256ULL << 20; // a job's input files together, and its outputs together
+  // Delivery (docs/protocol.md, "Delivery"): an entry pending longer than the lease without a heartbeat
+  // is taken as its supervisor's death; a job whose supervisors died max_attempts times is abandoned.
+  int64_t lease_ms = 30000;
+  int max_attempts = 3;
+  int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // records, logs, output keys, hutch:execs; 0: forever
+  uint64_t buffer_cap_bytes = 64ULL << 20;        // log lines held while Redis is unreachable
   uint32_t uid_base = 60000;  // sandbox uid = uid_base + slot, when hutchd runs as root
   std::string hutch_fn_path;  // the built-ins' binary; default: next to hutchd
   std::string cache_directory;  // unpacked user-function packages; default /var/cache/hutch (root) or ~/.cache/hutch
@@ -32,6 +39,9 @@ struct SupervisorConfig {
   bool verbose = false;
   bool check = false;  // --check: print what this machine offers (supervisor/doctor.h) and exit
 };
+
+// "7d", "12h", "30m", "90s", "3600": a duration in whole seconds; nullopt when not of that form.
+std::optional<int64_t> parse_duration_seconds(const std::string &text);
 
 // Parses argv and the environment. A sentence for any bad value; "help" as the error message for --help.
 Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv);

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "queue/delivery_scripts.h"
 #include "queue/function_definition.h"
 #include "queue/job_files.h"
 #include "sandbox/exit_info.h"
@@ -38,6 +39,15 @@ std::string trim(const std::string &text) {
 }
 
 }  // namespace
+
+RedisConnection::ReplyCallback record_reply_handler(const std::string &id, const std::string &what) {
+  return [id, what](const redisReply *reply) {
+    auto outcome = parse_write_reply(reply);
+    if (!outcome) log_error("job " + id + ": writing " + what + " failed: " + outcome.error().message);
+    else if (*outcome == WriteOutcome::kStale || *outcome == WriteOutcome::kFinal)
+      log_warning("job " + id + ": " + what + " " + std::string(describe_write_outcome(*outcome)));
+  };
+}
 
 Execution::Execution(ExecutionContext &context, Job job, const FunctionSpec &function, const ExecTarget &target,
                      int slot, std::function<void(Execution &)> on_finished, std::shared_ptr<const void> keep_alive)
@@ -122,7 +132,7 @@ void Execution::on_files_fetched(const redisReply *reply) {
     }
     return;
   }
-  if (outcome_.stopped_by_shutdown) {
+  if (outcome_.stopped_by_shutdown || lost_) {
     fail_to_start("hutchd shut down while the job's input files were being read; it never started");
     return;
   }
@@ -133,11 +143,9 @@ void Execution::refuse(const std::string &sentence) {
   log_info("job " + job_.id + " rejected: " + sentence);
   finished_ = true;
   std::string id = job_.id;
-  context_.writer->send_batch(final_commands(job_, rejection_facts(context_.config->consumer, sentence)),
-                              [id](const redisReply *reply) {
-                                if (reply_is_error(reply))
-                                  log_error("job " + id + ": writing the rejection failed: " + reply_string(reply));
-                              });
+  FinalFacts facts = rejection_facts(context_.config->consumer, sentence);
+  facts.retention_ms = context_.config->retention_ms;
+  context_.writer->send(final_write(job_, std::move(facts)), record_reply_handler(id, "the rejection"));
   on_finished_(*this);
 }
 
@@ -159,8 +167,18 @@ Status Execution::prepare_directory(std::vector<std::string> &input_files) {
 void Execution::launch(std::vector<std::string> input_files) {
   started_at_ms_ = now_unix_ms();
   started_ns_ = uv_hrtime();
-  context_.writer->send_batch(
-      running_commands(job_, {context_.config->consumer, context_.limits_word, started_at_ms_, context_.isolation}));
+  StartFacts start_facts{context_.config->consumer, context_.limits_word, started_at_ms_, context_.isolation,
+                         context_.config->max_attempts, context_.config->retention_ms};
+  // A refused running write means another supervisor owns the job now: this attempt must not go on.
+  context_.writer->send(running_write(job_, start_facts), [id = job_.id, lost = context_.on_lost](const redisReply *reply) {
+    auto outcome = parse_write_reply(reply);
+    if (!outcome) {
+      log_error("job " + id + ": writing `running` failed: " + outcome.error().message);
+    } else if (*outcome == WriteOutcome::kStale || *outcome == WriteOutcome::kFinal) {
+      log_warning("job " + id + ": `running` " + std::string(describe_write_outcome(*outcome)));
+      if (lost) lost(id);
+    }
+  });
 
   RlimitOptions rlimit_options;
   if (context_.cgroups != nullptr) {
@@ -270,7 +288,7 @@ void Execution::on_spawned(Result<SpawnReply> reply) {
     return;
   }
   watch(pending_);
-  if (outcome_.stopped_by_shutdown) kill_everything();  // the grace ran out while it was being forked
+  if (outcome_.stopped_by_shutdown || lost_) kill_everything();  // the grace ran out while it was being forked
 }
 
 void Execution::fail_to_start(const std::string &sentence) {
@@ -318,6 +336,12 @@ void Execution::stop_for_shutdown() {
   if (exited_ || finished_) return;
   outcome_.stopped_by_shutdown = true;
   kill_everything();
+}
+
+void Execution::stop_lost() {
+  if (finished_) return;
+  lost_ = true;
+  if (!exited_) kill_everything();
 }
 
 void Execution::kill_everything() {
@@ -395,7 +419,7 @@ void Execution::collect_output_files(FinalFacts &facts) {
   std::vector<OutputFile> files;
   for (CollectedFile &file : *collected) files.push_back({std::move(file.name), std::move(file.content)});
   facts.files_out = files_out_json(job_, files);
-  facts.extra_commands = store_output_commands(job_, std::move(files));
+  facts.extra_commands = store_output_commands(job_, std::move(files), context_.config->retention_ms);
 }
 
 void Execution::finish() {
@@ -404,6 +428,10 @@ void Execution::finish() {
   timeout_timer_.stop();
   sweep_timer_.stop();
 
+  if (lost_ || outcome_.stopped_by_shutdown) {
+    finish_without_record();
+    return;
+  }
   std::vector<std::string> tail;
   stdout_lines_.flush(tail);
   std::vector<LogLine> admitted;
@@ -412,6 +440,8 @@ void Execution::finish() {
   stderr_lines_.flush(tail);
   for (std::string &line : tail) log_budget_.admit(true, std::move(line), admitted);
   context_.shipper->append(job_.id, std::move(admitted));
+  uint64_t dropped = context_.shipper->take_dropped(job_.id);
+  if (dropped > 0) context_.shipper->append_notice(job_.id, context_.shipper->dropped_line(dropped));
   context_.shipper->flush();  // every line goes out before the eof entry of the final record
 
   FinalFacts facts;
@@ -420,7 +450,8 @@ void Execution::finish() {
   facts.isolation = context_.isolation;
   facts.started_at_ms = started_at_ms_;
   facts.finished_at_ms = now_unix_ms();
-  facts.logs_truncated = log_budget_.truncated();
+  facts.logs_truncated = log_budget_.truncated() || dropped > 0;
+  facts.retention_ms = context_.config->retention_ms;
 
   if (!outcome_.setup_error) {
     ExitInfo exit = exit_info_from_wait_status(wait_status_);
@@ -461,28 +492,49 @@ void Execution::finish() {
   }
   directory_.reset();  // frees the job's tmpfs: nothing of the job is left once the record is written
   package_mount_.reset();
-  if (!function_.package_directory.empty()) {
-    // `hutch function show` counts executions; a function deleted meanwhile is not brought back.
-    facts.extra_commands.push_back({"EVAL",
-                                    "if redis.call('EXISTS', KEYS[1]) == 1 then "
-                                    "return redis.call('HINCRBY', KEYS[1], 'executions', 1) end return 0",
-                                    "1", keys::function_definition(job_.function)});
-  }
+  // `hutch function show` counts executions; a function deleted meanwhile is not brought back.
+  if (!function_.package_directory.empty()) facts.counted_function_key = keys::function_definition(job_.function);
   facts.status = verdict.status;
   facts.error = verdict.error;
+  context_.writer->send(final_write(job_, std::move(facts)), record_reply_handler(job_.id, "the final record"));
+  release_resources();
+  log_debug("job " + job_.id + " " + std::string(status_word(verdict.status)));
+  on_finished_(*this);
+}
 
-  std::string id = job_.id;
-  context_.writer->send_batch(final_commands(job_, std::move(facts)), [id](const redisReply *reply) {
-    if (reply_is_error(reply) || (reply != nullptr && reply->type != REDIS_REPLY_ARRAY))
-      log_error("job " + id + ": writing the final record failed: " + reply_string(reply));
-  });
+// Killed at shutdown: handed back to the queue for another attempt. Lost: another supervisor runs it now.
+// Neither writes a record: the attempt that finishes the job does.
+void Execution::finish_without_record() {
+  context_.shipper->take_dropped(job_.id);
+  if (lost_) {
+    log_warning("job " + job_.id + ": another supervisor took it over (this one missed its heartbeat for longer "
+                "than the lease); killed, no record written");
+  } else {
+    context_.shipper->flush();  // its last lines before the hand-back line
+    std::string id = job_.id;
+    context_.writer->send(hand_back_command(id, {context_.config->consumer, job_.attempt}, context_.config->lease_ms,
+                                            hand_back_log_line(job_.attempt, context_.config->consumer)),
+                          [id](const redisReply *reply) {
+                            auto outcome = parse_write_reply(reply);
+                            if (!outcome) log_error("job " + id + ": handing it back failed: " + outcome.error().message);
+                            else if (*outcome != WriteOutcome::kWritten)
+                              log_warning("job " + id + ": not handed back: another supervisor owns it now");
+                          });
+    log_info("job " + job_.id + ": attempt " + std::to_string(job_.attempt) +
+             " stopped by the shutdown; handed back to the queue to run again");
+  }
+  directory_.reset();
+  package_mount_.reset();
+  release_resources();
+  on_finished_(*this);
+}
+
+void Execution::release_resources() {
   if (cgroup_) {
     auto released = cgroup_->release();
     if (!released) log_warning("job " + job_.id + ": " + released.error().message);
     cgroup_.reset();
   }
-  log_debug("job " + job_.id + " " + std::string(status_word(verdict.status)));
-  on_finished_(*this);
 }
 
 }  // namespace hutch

@@ -7,7 +7,10 @@
 //   exited (pidfd readable): reap, kill what the function left behind in its cgroup
 //   drained: exit seen + set-up report read + all pipes at EOF + cgroup empty -> classify, collect the
 //            output files if it succeeded, write them and the final record (with the XACK) in one
-//            MULTI, give the cgroup back, tell the owner
+//            fenced script (queue/delivery_scripts.h), give the cgroup back, tell the owner
+//
+// Two ends write no record: a job another supervisor took over (stop_lost: its lease was lost, the newer
+// attempt records it) and one killed at shutdown (handed back to the queue to run again).
 //
 // Nothing here blocks: every wait is a libuv handle.
 #pragma once
@@ -48,6 +51,8 @@ struct ExecutionContext {
   std::string isolation;             // record field `isolation`
   const FunctionSeccomp *seccomp = nullptr;  // each function's compiled program
   RedisConnection *writer = nullptr;
+  // Fenced writes report "stale" or "final" when another attempt owns the job; this tells its owner.
+  std::function<void(const std::string &id)> on_lost;
   LogShipper *shipper = nullptr;
   SeccompAudit *seccomp_audit = nullptr;
   bool change_identity = false;      // root: each slot gets its own uid; user namespace: config uid_base
@@ -59,6 +64,10 @@ struct ExecutionContext {
   // cgroup v1: each slot's spawner forks its sandboxes inside the slot's cgroup. Null: hutchd forks.
   std::vector<std::unique_ptr<SlotSpawner>> *spawners = nullptr;
 };
+
+// Logs what a fenced final write (`what`: "the final record", "the rejection") of job `id` did, when it did
+// not simply write.
+RedisConnection::ReplyCallback record_reply_handler(const std::string &id, const std::string &what);
 
 class Execution {
  public:
@@ -72,10 +81,15 @@ class Execution {
   Execution &operator=(const Execution &) = delete;
 
   void start();
-  // The shutdown grace ran out: kill the job and record why.
+  // The shutdown grace ran out: kill the job and hand it back to the queue (no record).
   void stop_for_shutdown();
+  // The job is no longer this supervisor's (its lease was taken): kill it; no record, no hand-back.
+  void stop_lost();
 
   const std::string &id() const { return job_.id; }
+  int attempt() const { return job_.attempt; }
+  // Claimed again by this same supervisor (it missed its own heartbeat): the attempt it now owns.
+  void adopt_attempt(int attempt) { job_.attempt = attempt; }
   int slot() const { return slot_; }
 
  private:
@@ -96,6 +110,8 @@ class Execution {
   void sweep_leftovers();
   void maybe_finish();
   void finish();
+  void finish_without_record();
+    void release_resources();
   std::vector<std::string> environment() const;
   uid_t sandbox_uid() const;
   uid_t host_uid() const;
@@ -128,6 +144,7 @@ class Execution {
   bool exited_ = false;
   bool cgroup_empty_ = false;
   bool finished_ = false;
+  bool lost_ = false;
   int sweep_rounds_ = 0;
   int wait_status_ = 0;
   struct rusage rusage_ {};

@@ -30,8 +30,10 @@ Supervisor::Supervisor(uv_loop_t *loop, SupervisorConfig config)
       slots_(config_.concurrency),
       writer_(loop, config_.redis, "hutchd-write:" + config_.consumer),
       reader_(loop, config_.redis, "hutchd-read:" + config_.consumer),
-      stream_(reader_, writer_, config_.consumer),
-      shipper_(loop, writer_),
+      stream_(reader_, writer_, config_.consumer, config_.lease_ms, LeaseKeeper::claim_interval_ms(config_.lease_ms)),
+      shipper_(loop, writer_, config_.buffer_cap_bytes),
+      lease_keeper_(loop, writer_, config_,
+                    {.running = [this] { return owned_jobs(); }, .on_lost = [this](const std::string &id) { lose(id); }}),
       bury_timer_(loop),
       grace_timer_(loop),
       exit_timer_(loop) {}
@@ -87,6 +89,7 @@ Status Supervisor::prepare() {
   context_.cgroups = cgroups_.get();
   context_.seccomp = &*seccomp_;
   context_.writer = &writer_;
+  context_.on_lost = [this](const std::string &id) { lose(id); };
   context_.shipper = &shipper_;
   context_.seccomp_audit = &seccomp_audit_;
   if (!spawners_.empty()) context_.spawners = &spawners_;
@@ -203,7 +206,11 @@ Status Supervisor::start_spawners() {
 void Supervisor::run() {
   std::string where = config_.redis.describe();
   writer_.start({
-      .on_ready = [where] { log_info("connected to Redis at " + where); },
+      .on_ready =
+          [this, where] {
+            log_info("connected to Redis at " + where);
+            lease_keeper_.on_writer_ready();
+          },
       .on_down =
           [where](const std::string &why) {
             log_warning("Redis at " + where + " is unreachable (" + why +
@@ -212,7 +219,8 @@ void Supervisor::run() {
   });
   stream_.set_handlers({
       .free_slots = [this]() -> size_t { return shutting_down_ ? 0 : slots_.free_count(); },
-      .on_entry = [this](const std::string &id, StreamFields fields) { on_entry(id, std::move(fields)); },
+      .on_entry = [this](const std::string &id, int attempt, StreamFields fields) { on_entry(id, attempt, std::move(fields)); },
+      .may_claim = [this] { return !shutting_down_ && lease_keeper_.may_claim(); },
       .on_reading =
           [this] {
             log_info("consumer " + config_.consumer + ", concurrency " + std::to_string(config_.concurrency));
@@ -221,6 +229,7 @@ void Supervisor::run() {
       .on_error = [](const std::string &sentence) { log_warning(sentence); },
   });
   reader_.start({.on_ready = [this] { stream_.on_reader_ready(); }, .on_down = {}});
+  lease_keeper_.start();
   uv_run(loop_, UV_RUN_DEFAULT);
   spawners_.clear();  // before the cgroups go: they live in them
   if (cgroups_) {
@@ -229,8 +238,12 @@ void Supervisor::run() {
   }
 }
 
-void Supervisor::on_entry(const std::string &id, StreamFields fields) {
-  if (executions_.count(id) != 0 || resolving_.count(id) != 0) return;  // re-read from our pending list
+void Supervisor::on_entry(const std::string &id, int attempt, StreamFields fields) {
+  if (auto running = executions_.find(id); running != executions_.end()) {
+    running->second->adopt_attempt(attempt);  // claimed from ourselves after a missed heartbeat: still ours
+    return;
+  }
+  if (resolving_.count(id) != 0) return;
   // A name that is not built in or local may be a user function, stored in Redis: looked up once a slot
   // is taken (run_user_function), and rejected then if it does not exist.
   FunctionCatalog catalog{
@@ -238,6 +251,14 @@ void Supervisor::on_entry(const std::string &id, StreamFields fields) {
       .names = [this] { return registry_.names(); },
   };
   ParsedJob parsed = parse_job(id, fields, catalog);
+  parsed.job.attempt = attempt;
+  if (attempt > config_.max_attempts) {
+    abandon(parsed.job);
+    return;
+  }
+  if (attempt > 1)
+    log_info("job " + id + ": attempt " + std::to_string(attempt) + " of " + std::to_string(config_.max_attempts) +
+             "; the previous attempt's supervisor stopped before it finished");
   // A built-in this hutchd merely lacks is neither unknown nor a user function: say what is missing.
   if (const std::string *reason = registry_.unavailable_reason(parsed.job.function)) parsed.rejection = *reason;
   if (parsed.rejection) {
@@ -302,9 +323,37 @@ void Supervisor::run_user_function(Job job, int slot) {
 void Supervisor::reject(const ParsedJob &parsed) {
   log_info("job " + parsed.job.id + " rejected: " + *parsed.rejection);
   std::string id = parsed.job.id;
-  writer_.send_batch(final_commands(parsed.job, rejection_facts(config_.consumer, *parsed.rejection)), [id](const redisReply *reply) {
-    if (reply_is_error(reply)) log_error("job " + id + ": writing the rejection failed: " + reply_string(reply));
-  });
+  FinalFacts facts = rejection_facts(config_.consumer, *parsed.rejection);
+  facts.retention_ms = config_.retention_ms;
+  writer_.send(final_write(parsed.job, std::move(facts)), record_reply_handler(id, "the rejection"));
+}
+
+// Delivered more often than --max-attempts: each earlier attempt's supervisor died with it. Not run again;
+// the record names the last one (the `worker` of its `running` record), read first.
+void Supervisor::abandon(const Job &job) {
+  int attempts = job.attempt - 1;
+  log_warning("job " + job.id + " abandoned: its supervisor stopped " + std::to_string(attempts) +
+              " times while running it (--max-attempts " + std::to_string(config_.max_attempts) + ")");
+  writer_.send({"HGET", keys::execution_record(job.id), std::string(keys::record::kWorker)},
+               [this, job](const redisReply *reply) {
+                 std::string last_worker = reply != nullptr && reply->type == REDIS_REPLY_STRING ? reply_string(reply) : "";
+                 FinalFacts facts = rejection_facts(config_.consumer, abandoned_sentence(job.attempt - 1, last_worker));
+                 facts.status = ExecutionStatus::kAbandoned;
+                 facts.retention_ms = config_.retention_ms;
+                 writer_.send(final_write(job, std::move(facts)), record_reply_handler(job.id, "the abandoned record"));
+               });
+}
+
+// Another supervisor owns the job now (a heartbeat or a fenced write said so): its attempt records it.
+void Supervisor::lose(const std::string &id) {
+  auto found = executions_.find(id);
+  if (found != executions_.end()) found->second->stop_lost();
+}
+
+std::vector<std::pair<std::string, int>> Supervisor::owned_jobs() const {
+  std::vector<std::pair<std::string, int>> owned;
+  for (const auto &[id, execution] : executions_) owned.emplace_back(id, execution->attempt());
+  return owned;
 }
 
 void Supervisor::on_execution_finished(Execution &execution) {
@@ -336,7 +385,8 @@ void Supervisor::request_shutdown(const char *why) {
   });
   grace_timer_.start(static_cast<uint64_t>(config_.grace_seconds * 1000), [this] {
     if (executions_.empty()) return;
-    log_warning("grace period over: killing the " + std::to_string(executions_.size()) + " jobs still running");
+    log_warning("grace period over: killing the " + std::to_string(executions_.size()) +
+                " jobs still running and handing them back to the queue");
     for (auto &[id, execution] : executions_) execution->stop_for_shutdown();
   });
   maybe_exit();
@@ -359,6 +409,7 @@ void Supervisor::maybe_exit() {
                     std::to_string(kFinalWritesDeadlineMs / 1000) + " s and are lost");
         bury_finished();
         spawners_.clear();  // their socket polls would keep the loop running
+        lease_keeper_.stop();
         writer_.close([] {});
         reader_.close([] {});
         log_info("stopped");

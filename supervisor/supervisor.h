@@ -18,6 +18,7 @@
 #include "supervisor/config.h"
 #include "supervisor/execution.h"
 #include "supervisor/function_seccomp.h"
+#include "supervisor/lease_keeper.h"
 #include "supervisor/log_shipper.h"
 #include "supervisor/seccomp_audit.h"
 #include "supervisor/slot_spawner.h"
@@ -43,7 +44,10 @@ class Supervisor {
   void request_shutdown(const char *why);
 
  private:
-  void on_entry(const std::string &id, StreamFields fields);
+  void on_entry(const std::string &id, int attempt, StreamFields fields);
+  void abandon(const Job &job);
+  void lose(const std::string &id);
+  std::vector<std::pair<std::string, int>> owned_jobs() const;
   void run_user_function(Job job, int slot);
   void start_execution(Job job, const FunctionSpec &function, const ExecTarget &target, int slot,
                        std::shared_ptr<const void> keep_alive);
@@ -71,6 +75,7 @@ class Supervisor {
   RedisConnection reader_;
   JobStream stream_;
   LogShipper shipper_;
+  LeaseKeeper lease_keeper_;
   ExecutionContext context_;
   std::map<std::string, std::unique_ptr<Execution>> executions_;
   std::vector<std::unique_ptr<Execution>> finished_;  // freed on the next loop turn, outside their callbacks

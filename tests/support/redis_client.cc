@@ -135,7 +135,7 @@ bool StreamEntry::has(const std::string &name) const {
 
 const std::set<std::string> &final_statuses() {
   static const std::set<std::string> statuses = {"succeeded", "failed", "timeout", "oom",
-                                                 "killed",    "rejected", "error"};
+                                                 "killed",    "rejected", "error", "abandoned"};
   return statuses;
 }
 

@@ -7,6 +7,8 @@
 #include <deque>
 #include <nlohmann/json.hpp>
 
+#include "tests/unit/fake_reply.h"
+
 namespace hutch {
 namespace {
 
@@ -40,40 +42,6 @@ TEST(JobFilesTest, BadFileNamesAreRejectedWithTheRule) {
   EXPECT_EQ(parse({{"function", "f"}, {"files", many.dump()}}).rejection.value_or(""),
             "files: 101 files is too many; at most 100");
 }
-
-// A reply tree built by hand, shaped as hiredis would hand it over.
-class FakeReply {
- public:
-  redisReply *array(std::vector<redisReply *> elements) {
-    children_.push_back(elements);
-    redisReply *reply = make(REDIS_REPLY_ARRAY);
-    reply->elements = children_.back().size();
-    reply->element = children_.back().data();
-    return reply;
-  }
-  redisReply *string(const std::string &text, int type = REDIS_REPLY_STRING) {
-    texts_.push_back(text);
-    redisReply *reply = make(type);
-    reply->str = texts_.back().data();
-    reply->len = texts_.back().size();
-    return reply;
-  }
-  redisReply *integer(long long value) {
-    redisReply *reply = make(REDIS_REPLY_INTEGER);
-    reply->integer = value;
-    return reply;
-  }
-
- private:
-  redisReply *make(int type) {
-    replies_.emplace_back();
-    replies_.back().type = type;
-    return &replies_.back();
-  }
-  std::deque<redisReply> replies_;
-  std::deque<std::string> texts_;
-  std::deque<std::vector<redisReply *>> children_;
-};
 
 Job two_file_job() {
   ParsedJob parsed = parse({{"function", "f"}, {"files", R"({"a.bin":"k:a","b.bin":"k:b"})"}});
@@ -122,23 +90,22 @@ TEST(JobFilesTest, RefusalsNameTheKeyTheFileAndTheRule) {
   EXPECT_FALSE(sentence(r.array({r.string("ok"), r.string("only one")})).job_at_fault);
 }
 
-TEST(JobFilesTest, OutputsAreStoredInsideTheFinalTransactionAndListed) {
+TEST(JobFilesTest, OutputsAreStoredWithTheFinalRecordAndListed) {
   Job job = two_file_job();
   std::vector<OutputFile> files{{"a.png", std::string(3, '\0')}, {"b.txt", "hi"}};
   FinalFacts facts;
   facts.status = ExecutionStatus::kSucceeded;
   facts.files_out = files_out_json(job, files);
-  facts.extra_commands = store_output_commands(job, std::move(files));
+  facts.extra_commands = store_output_commands(job, std::move(files), 60000);
   EXPECT_EQ(facts.files_out,
             R"([{"bytes":3,"key":"hutch:out:1700000000123-0/a.png","name":"a.png"},)"
             R"({"bytes":2,"key":"hutch:out:1700000000123-0/b.txt","name":"b.txt"}])");
   auto commands = final_commands(job, facts);
   ASSERT_GE(commands.size(), 4u);
-  EXPECT_EQ(commands[0], Command{"MULTI"});
-  EXPECT_EQ(commands[1], (Command{"SET", "hutch:out:1700000000123-0/a.png", std::string(3, '\0')}));
-  EXPECT_EQ(commands[2], (Command{"SET", "hutch:out:1700000000123-0/b.txt", "hi"}));
-  EXPECT_EQ(commands[3][0], "HSET");
-  EXPECT_EQ(commands.back(), Command{"EXEC"});
+  EXPECT_EQ(commands[0], (Command{"SET", "hutch:out:1700000000123-0/a.png", std::string(3, '\0'), "PX", "60000"}));
+  EXPECT_EQ(commands[1], (Command{"SET", "hutch:out:1700000000123-0/b.txt", "hi", "PX", "60000"}));
+  EXPECT_EQ(commands[2][0], "HSET");
+  EXPECT_EQ(commands.back()[0], "XACK");
 }
 
 }  // namespace
