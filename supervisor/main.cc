@@ -7,7 +7,9 @@
 
 #include "supervisor/config.h"
 #include "supervisor/doctor.h"
+#include "supervisor/instance_lock.h"
 #include "supervisor/log.h"
+#include "supervisor/stale_sweep.h"
 #include "supervisor/supervisor.h"
 
 int main(int argc, char **argv) {
@@ -25,6 +27,14 @@ int main(int argc, char **argv) {
   if (config->check) return hutch::print_doctor_report(*config);
   // A Redis that hangs up must not kill the supervisor mid-write; sandboxes get SIGPIPE back at spawn.
   ::signal(SIGPIPE, SIG_IGN);
+
+  // One hutchd per consumer name on this machine, held until exit; then the cgroups of those that are gone.
+  auto lock = hutch::InstanceLock::acquire(config->consumer);
+  if (!lock) {
+    hutch::log_error("cannot start: " + lock.error().message);
+    return 1;
+  }
+  hutch::sweep_stale_cgroups(config->consumer);
 
   uv_loop_t *loop = uv_default_loop();
   hutch::Supervisor supervisor(loop, *config);

@@ -9,6 +9,7 @@
 #include "sandbox/user_namespace.h"
 #include "supervisor/log.h"
 #include "supervisor/protections.h"
+#include "supervisor/service_notify.h"
 
 namespace hutch {
 namespace {
@@ -225,6 +226,7 @@ void Supervisor::run() {
           [this] {
             log_info("consumer " + config_.consumer + ", concurrency " + std::to_string(config_.concurrency));
             log_info("ready");
+            notify_service("READY=1\nSTATUS=reading hutch:jobs as consumer " + config_.consumer);
           },
       .on_error = [](const std::string &sentence) { log_warning(sentence); },
   });
@@ -379,6 +381,7 @@ void Supervisor::request_shutdown(const char *why) {
   shutting_down_ = true;
   log_info(std::string(why) + ": draining; no new jobs are read; " + std::to_string(executions_.size()) +
            " running jobs get up to " + describe_seconds(config_.grace_seconds) + " to finish");
+  notify_service("STOPPING=1\nSTATUS=draining: " + std::to_string(executions_.size()) + " running jobs");
   stream_.stop([this] {
     stream_stopped_ = true;
     maybe_exit();
