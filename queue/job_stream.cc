@@ -79,10 +79,12 @@ void JobStream::read_next() {
     return;
   }
   int64_t now = steady_ms();
-  if (now >= next_claim_ms_ && (!handlers_.may_claim || handlers_.may_claim())) {
-    next_claim_ms_ = now + claim_interval_ms_;
-    claim(free);
-    return;
+  if (now >= next_claim_ms_) {
+    next_claim_ms_ = now + claim_interval_ms_;  // not allowed yet: asked again at the next interval
+    if (!handlers_.may_claim || handlers_.may_claim()) {
+      claim(free);
+      return;
+    }
   }
   // Never blocks past the next claim, so claims keep their interval while the queue is idle.
   int64_t block_ms = std::clamp<int64_t>(next_claim_ms_ - now, 1, kMaxBlockMilliseconds);
