@@ -20,8 +20,10 @@ constexpr size_t kJobs = 20000;
 // per-job leak of even 512 bytes would add 9 MiB over 19,000 jobs.
 constexpr long kRssMarginKib = 8 * 1024;
 // 19,000 jobs at the ~300 jobs/s docs/benchmarks.md measured at concurrency 2 take about a minute on an idle
-// machine; on a 2-core machine shared with other builds (load 10) it ran 58 jobs/s. The bound is for CI.
-constexpr auto kSoakBound = 240s;
+// machine. On the 2-core development machine shared with other builds (load 6-13) they ran at 58-147 jobs/s:
+// 130 s alone, 290 s with scripts/test's ASan build beside them. The bound only keeps a stuck run from
+// hanging the suite; what the test judges is the footprint.
+constexpr auto kSoakBound = 360s;
 
 class SoakTest : public HutchTest {
  protected:
