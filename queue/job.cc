@@ -49,12 +49,18 @@ std::optional<std::string> check_cpu(const std::string &text, Job &job) {
   return std::nullopt;
 }
 
+// nlohmann's parser stops at a NUL byte as at the end of the text, so it accepts `{"a":1}\0anything`. JSON
+// text never holds a raw NUL (inside a string it must be written \u0000): refuse it before parsing.
+bool is_json_text(const std::string &text) {
+  return text.find('\0') == std::string::npos && nlohmann::json::accept(text);
+}
+
 std::optional<std::string> check_input(const std::string &text, Job &job) {
   job.input = text;
   std::string field(keys::job::kInput);
   if (text.size() > kMaxInputBytes)
     return field + ": " + std::to_string(text.size()) + " bytes is too large; the limit is 1 MiB (1048576 bytes)";
-  if (!nlohmann::json::accept(text)) return field + ": " + quote_value(text) + " is not valid JSON; send JSON text, e.g. {\"name\":\"Ada\"}";
+  if (!is_json_text(text)) return field + ": " + quote_value(text) + " is not valid JSON; send JSON text, e.g. {\"name\":\"Ada\"}";
   return std::nullopt;
 }
 
@@ -62,7 +68,8 @@ std::optional<std::string> check_files(const std::string &text, Job &job) {
   job.files_json = text;
   std::string field(keys::job::kFiles);
   const std::string shape = "give a JSON object mapping a file name to a Redis key, e.g. {\"photo.jpg\":\"img:1\"}";
-  auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  auto parsed = is_json_text(text) ? nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false)
+                                   : nlohmann::json(nlohmann::json::value_t::discarded);
   if (parsed.is_discarded()) return field + ": " + quote_value(text) + " is not valid JSON; " + shape;
   if (!parsed.is_object()) return field + ": " + quote_value(text) + " is not a JSON object; " + shape;
   if (parsed.size() > kMaxJobFiles)

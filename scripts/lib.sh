@@ -52,6 +52,17 @@ hutch_build() {
   cmake --build "$build_dir" -j "$(nproc)"
 }
 
+# hutch_build_targets BUILD_TYPE BUILD_DIR "TARGET..." [CMAKE_ARGS...]: configure and build only these
+# targets (and what they depend on), e.g. the sanitized hutchd alone.
+hutch_build_targets() {
+  local build_type=$1 build_dir=$2 targets=$3
+  shift 3
+  [[ $build_dir == /* ]] || build_dir=$HUTCH_ROOT/$build_dir
+  cmake -S "$HUTCH_ROOT" -B "$build_dir" --log-level=WARNING -DCMAKE_BUILD_TYPE="$build_type" "$@"
+  # shellcheck disable=SC2086 # the targets are separate words on purpose
+  cmake --build "$build_dir" -j "$(nproc)" --target $targets
+}
+
 # True when something accepts TCP connections on ADDRESS:PORT.
 hutch_port_in_use() {
   local address=$1 port=$2

@@ -25,7 +25,7 @@ bool running_in_ci() {
   return ci != nullptr && std::string(ci) == "true";
 }
 
-std::string hutchd_path() { return HUTCHD_PATH; }
+std::string hutchd_path() { return default_hutchd_path(); }
 std::string hutch_cli_path() { return HUTCH_CLI_PATH; }
 std::string hutch_fn_path() { return HUTCH_FN_PATH; }
 std::string hutch_image_path() { return HUTCH_IMAGE_PATH; }
@@ -34,6 +34,7 @@ void HutchTest::SetUp() {
   // Unique per test and per process: ctest runs each test in its own process against one shared server.
   consumer_ = "test-" + std::to_string(::getpid()) + "-" + std::to_string(next_consumer_number());
   redis_server_ = std::make_unique<RedisServer>();
+  redis_server_->set_append_only(own_redis_server() && redis_append_only());
   ASSERT_TRUE(redis_server_->start(own_redis_server()));
   client_ = std::make_unique<RedisClient>(redis_server_->url());
   if (start_hutchd_in_set_up()) {
@@ -54,6 +55,13 @@ void HutchTest::TearDown() {
     if (status) {
       EXPECT_EQ(describe_wait_status(*status), "exit code 0") << "hutchd's exit on SIGTERM";
     }
+  }
+  if (hutchd_) {
+    // A sanitized hutchd aborts at its first report, which no test causes on purpose.
+    if (std::optional<int> status = hutchd_->wait(0ms)) {
+      EXPECT_NE(describe_wait_status(*status), "signal SIGABRT") << "hutchd aborted during the test";
+    }
+    EXPECT_EQ(hutchd_->sanitizer_report(), "") << "hutchd's sanitizer report";
   }
   print_hutchd_log_if_failed();
   hutchd_.reset();
@@ -86,6 +94,9 @@ HutchdOptions HutchTest::hutchd_options() {
 }
 
 testing::AssertionResult HutchTest::start_hutchd(HutchdOptions options) {
+  if (hutchd_) {
+    EXPECT_EQ(hutchd_->sanitizer_report(), "") << "the replaced hutchd's sanitizer report";
+  }
   print_hutchd_log_if_failed();
   hutchd_.reset();
   hutchd_ = std::make_unique<HutchdProcess>(std::move(options));

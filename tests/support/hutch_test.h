@@ -35,6 +35,9 @@ class HutchTest : public testing::Test {
   virtual bool start_hutchd_in_set_up() { return true; }
   // A test that stops and restarts Redis gets a server of its own, never the shared one.
   virtual bool own_redis_server() { return false; }
+  // With own_redis_server(): the server keeps an append-only file with fsync always, so a restart keeps
+  // the data, as a production Redis should.
+  virtual bool redis_append_only() { return false; }
 
   // Starts (another) hutchd with `options`, replacing the current one; fails the test when it never gets ready.
   testing::AssertionResult start_hutchd(HutchdOptions options);
@@ -66,7 +69,8 @@ class HutchTest : public testing::Test {
   std::string consumer_;
 };
 
-// Paths of the programs under test, from compile definitions.
+// Paths of the programs under test, from compile definitions. HUTCH_TEST_HUTCHD, when set, names another
+// hutchd to test (scripts/test runs the integration tests again with the ASan+UBSan build's).
 std::string hutchd_path();
 std::string hutch_cli_path();
 std::string hutch_fn_path();

@@ -2,6 +2,9 @@
 
 #include <signal.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <sstream>
 #include <thread>
 
@@ -29,12 +32,18 @@ std::string seconds_text(double seconds) {
 
 }  // namespace
 
-std::vector<std::string> HutchdOptions::argv() const {
+std::string default_hutchd_path() {
+  const char *other = std::getenv("HUTCH_TEST_HUTCHD");
+  if (other != nullptr && *other != '\0') return other;
 #ifdef HUTCHD_PATH
-  std::string path = executable.empty() ? HUTCHD_PATH : executable;
+  return HUTCHD_PATH;
 #else
-  std::string path = executable;
+  return "";
 #endif
+}
+
+std::vector<std::string> HutchdOptions::argv() const {
+  std::string path = executable.empty() ? default_hutchd_path() : executable;
   std::vector<std::string> args = {path, "--redis", redis_url, "--concurrency", std::to_string(concurrency)};
   if (!consumer.empty()) args.insert(args.end(), {"--consumer", consumer});
   if (grace_seconds) args.insert(args.end(), {"--grace", seconds_text(*grace_seconds)});
@@ -92,6 +101,23 @@ std::optional<int> HutchdProcess::stop(int signal, std::chrono::milliseconds tim
 bool HutchdProcess::running() { return pid_ > 0 && !wait(0ms).has_value(); }
 
 std::string HutchdProcess::log_text() const { return read_file_text(log_path_); }
+
+std::string HutchdProcess::sanitizer_report() const {
+  std::string text = log_text();
+  size_t first = std::string::npos;
+  // ASan and LSan open a report with "ERROR: ...Sanitizer"; UBSan with "FILE:LINE:COLUMN: runtime error: "
+  // (and no summary when abort_on_error ends it first). A job's own words never reach hutchd's log this way.
+  for (const char *marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer"}) first = std::min(first, text.find(marker));
+  for (size_t at = text.find(": runtime error: "); at != std::string::npos; at = text.find(": runtime error: ", at + 1)) {
+    if (at > 0 && std::isdigit(static_cast<unsigned char>(text[at - 1]))) {
+      first = std::min(first, at);
+      break;
+    }
+  }
+  if (first == std::string::npos) return "";
+  size_t line_start = text.rfind('\n', first);
+  return text.substr(line_start == std::string::npos ? 0 : line_start + 1);
+}
 
 bool HutchdProcess::wait_for_log(const std::string &text, std::chrono::milliseconds timeout) const {
   auto deadline = Clock::now() + timeout;

@@ -16,8 +16,12 @@
 
 namespace hutch::test {
 
+// HUTCH_TEST_HUTCHD when set (scripts/test's second pass with the ASan+UBSan build), else the build's
+// hutchd (the HUTCHD_PATH compile definition).
+std::string default_hutchd_path();
+
 struct HutchdOptions {
-  std::string executable;  // HUTCHD_PATH unless set
+  std::string executable;  // default_hutchd_path() unless set
   std::string redis_url;
   int concurrency = 2;
   std::string consumer;
@@ -54,6 +58,9 @@ class HutchdProcess {
   pid_t pid() const { return pid_; }
   const HutchdOptions &options() const { return options_; }
   std::string log_text() const;
+  // What an ASan/UBSan/LSan build of hutchd reported in its log ("" when nothing): from the first report line
+  // on. Such a hutchd aborts at the first report; the fixture fails the test on any.
+  std::string sanitizer_report() const;
   // Polls the log until a line contains `text` (bounded).
   bool wait_for_log(const std::string &text, std::chrono::milliseconds timeout) const;
 

@@ -193,6 +193,30 @@ Reply RedisClient::command(const std::vector<std::string> &args) {
   return error_reply("I/O error: " + last_error);
 }
 
+std::vector<Reply> RedisClient::pipeline(const std::vector<std::vector<std::string>> &commands) {
+  std::vector<Reply> replies;
+  if (context_->err) connect();  // throws when the server is gone, like the constructor
+  for (const auto &args : commands) {
+    std::vector<const char *> argv;
+    std::vector<size_t> lengths;
+    for (const auto &arg : args) {
+      argv.push_back(arg.data());
+      lengths.push_back(arg.size());
+    }
+    redisAppendCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data());
+  }
+  for (size_t i = 0; i < commands.size(); ++i) {
+    void *raw = nullptr;
+    if (context_->err || redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
+      replies.push_back(error_reply(std::string("I/O error: ") + context_->errstr));
+      continue;
+    }
+    replies.push_back(convert(static_cast<redisReply *>(raw)));
+    freeReplyObject(raw);
+  }
+  return replies;
+}
+
 Fields RedisClient::hgetall(const std::string &key) {
   Reply reply = command({"HGETALL", key});
   if (reply.is_error()) ADD_FAILURE() << "HGETALL " << key << ": " << reply.text;
@@ -271,6 +295,8 @@ Subscriber::Subscriber(const std::string &url, const std::string &channel) {
 Subscriber::~Subscriber() {
   if (context_) redisFree(context_);
 }
+
+bool Subscriber::connected() const { return context_ != nullptr && context_->err == 0; }
 
 std::optional<Reply> Subscriber::next_reply(std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;

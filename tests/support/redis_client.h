@@ -56,6 +56,10 @@ class RedisClient {
   // Any command; an I/O error reconnects once and comes back as a kError reply.
   Reply command(const std::vector<std::string> &args);
 
+  // Sends every command before reading any reply (one round trip for thousands of commands); a reply per
+  // command, in order. An I/O error ends the batch: the commands without a reply get a kError reply.
+  std::vector<Reply> pipeline(const std::vector<std::vector<std::string>> &commands);
+
   Fields hgetall(const std::string &key);
   // XADD hutch:jobs * <fields>; returns the execution id (fails the test and returns "" on error).
   std::string xadd_job(const JobFields &fields);
@@ -93,6 +97,8 @@ class Subscriber {
 
   // The next message published on the channel, or nullopt after `timeout`.
   std::optional<std::string> next_message(std::chrono::milliseconds timeout);
+  // False once the connection failed (e.g. the server went away): next_message then only returns nullopt.
+  bool connected() const;
 
  private:
   std::optional<Reply> next_reply(std::chrono::milliseconds timeout);

@@ -73,9 +73,14 @@ testing::AssertionResult RedisServer::start(bool own) {
 testing::AssertionResult RedisServer::launch() {
   url_ = "redis://127.0.0.1:" + std::to_string(port_);
   std::string error;
-  pid_ = spawn_process({"/usr/bin/redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                        "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", directory_},
-                       /*extra_environment=*/{},
+  std::vector<std::string> args = {"/usr/bin/redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
+                                   "--save", "", "--daemonize", "no", "--dir", directory_};
+  if (append_only_) {
+    args.insert(args.end(), {"--appendonly", "yes", "--appendfsync", "always"});
+  } else {
+    args.insert(args.end(), {"--appendonly", "no"});
+  }
+  pid_ = spawn_process(args, /*extra_environment=*/{},
                        directory_ + "/redis.log", /*die_with_parent=*/true, &error);
   if (pid_ < 0) return testing::AssertionFailure() << "start redis-server: " << error;
   return wait_until_answers();
@@ -112,6 +117,21 @@ testing::AssertionResult RedisServer::stop() {
   int status = stop_process(pid_, SIGTERM, 5s);
   pid_ = -1;
   if (status == -1) return testing::AssertionFailure() << "redis-server did not die";
+  return testing::AssertionSuccess();
+}
+
+testing::AssertionResult RedisServer::shutdown() {
+  if (!self_started_) return testing::AssertionFailure() << "the shared server HUTCH_TEST_REDIS_URL is not ours to shut down";
+  if (pid_ <= 0) return testing::AssertionFailure() << "redis-server is not running";
+  // The server closes the connection instead of answering: the reply is an I/O error, nothing to check.
+  RedisClient(url_).command({"SHUTDOWN"});
+  std::optional<int> status = wait_for_exit(pid_, 10s);
+  if (!status) {
+    stop_process(pid_, SIGKILL, 5s);
+    pid_ = -1;
+    return testing::AssertionFailure() << "redis-server did not exit within 10 s of SHUTDOWN; killed";
+  }
+  pid_ = -1;
   return testing::AssertionSuccess();
 }
 

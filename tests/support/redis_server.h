@@ -26,9 +26,16 @@ class RedisServer {
   bool self_started() const { return self_started_; }
 
   // Only for a self-started server: stop() kills it and waits for it to die; restart() starts it again on
-  // the same port (so a running hutchd can reconnect) with an empty data set.
+  // the same port (so a running hutchd can reconnect), with an empty data set unless it is append-only.
   testing::AssertionResult stop();
   testing::AssertionResult restart();
+  // Only for a self-started server: the SHUTDOWN command (what an operator or a failover script sends), then
+  // a bounded wait for the process to end.
+  testing::AssertionResult shutdown();
+
+  // Before start(): the server logs every write to an append-only file with fsync on each (appendonly yes,
+  // appendfsync always), so restart() brings the data back instead of an empty data set.
+  void set_append_only(bool append_only) { append_only_ = append_only; }
 
  private:
   testing::AssertionResult launch();
@@ -36,6 +43,7 @@ class RedisServer {
 
   std::string url_;
   bool self_started_ = false;
+  bool append_only_ = false;
   pid_t pid_ = -1;
   int port_ = 0;
   std::string directory_;  // redis-server's --dir and its log file

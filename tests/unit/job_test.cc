@@ -94,6 +94,16 @@ TEST(JobTest, InputMustBeJsonWithinOneMebibyte) {
             "input: 1048578 bytes is too large; the limit is 1 MiB (1048576 bytes)");
 }
 
+// The JSON parser would stop at a NUL as at the end of the text and accept what comes before it.
+TEST(JobTest, JsonFollowedByANulIsNotJson) {
+  std::string input = std::string(R"({"name":"Ada"})") + '\0' + "tail";
+  EXPECT_EQ(rejection({{"function", "hello"}, {"input", input}}),
+            "input: '{\"name\":\"Ada\"}\\x00tail' is not valid JSON; send JSON text, e.g. {\"name\":\"Ada\"}");
+  std::string files = std::string(R"({"a.txt":"k"})") + '\0';
+  EXPECT_NE(rejection({{"function", "hello"}, {"files", files}}).find("files: "), std::string::npos);
+  EXPECT_NE(rejection({{"function", "hello"}, {"files", files}}).find("is not valid JSON"), std::string::npos);
+}
+
 TEST(JobTest, UnknownAndRepeatedFieldsAreRejected) {
   EXPECT_EQ(rejection({{"function", "hello"}, {"timout", "5"}}),
             "unknown field 'timout'; the fields are function, input, timeout, memory, cpu, files and out");

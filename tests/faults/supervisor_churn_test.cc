@@ -1,0 +1,92 @@
+// Three supervisors share 600 jobs while one of them is killed -9 and started again every few seconds
+// (a bounded number of rounds, alternately under its old consumer name, which takes its own pending
+// entries back at start-up, and under a new one, whose dead predecessor's entries the others claim after
+// the lease). Every job ends with exactly one final record; no job is recorded `succeeded` twice.
+#include <signal.h>
+
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "tests/faults/fault_support.h"
+
+namespace hutch::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kJobs = 600;
+constexpr int kConcurrency = 4;
+constexpr int kRounds = 6;
+constexpr auto kBetweenKills = 3s;
+
+class SupervisorChurnTest : public FaultTest {
+ protected:
+  bool start_hutchd_in_set_up() override { return false; }
+};
+
+TEST_F(SupervisorChurnTest, OneOfThreeKilledAndRestartedRepeatedlyEveryJobEndsOnce) {
+  FinalEventLedger ledger(redis_server().url());
+  std::vector<std::string> names = {consumer() + "-steady-1", consumer() + "-steady-2"};
+  for (const std::string &name : names) ASSERT_NE(start_supervisor(supervisor_options(name, kConcurrency)), nullptr);
+  std::string churned_name = consumer() + "-churned-0";
+  names.push_back(churned_name);
+  HutchdProcess *churned = start_supervisor(supervisor_options(churned_name, kConcurrency));
+  ASSERT_NE(churned, nullptr);
+
+  // Short sleeps, so each supervisor always has jobs in flight when it is killed.
+  std::vector<std::string> ids = enqueue_pipelined(
+      redis(), {{"function", "sleep"}, {"input", R"({"seconds":0.5})"}, {"timeout", "30"}}, kJobs);
+  ASSERT_EQ(ids.size(), kJobs);
+
+  auto started = Clock::now();
+  for (int round = 1; round <= kRounds; ++round) {
+    std::this_thread::sleep_for(kBetweenKills);
+    std::optional<int> status = churned->stop(SIGKILL, 10s);
+    ASSERT_TRUE(status.has_value()) << churned->options().consumer << " survived SIGKILL";
+    std::vector<std::string> statuses = record_field_of(redis(), ids, "status");
+    std::cout << "[ churn ] round " << round << ": killed " << churned->options().consumer << " with "
+              << std::count(statuses.begin(), statuses.end(), "running") << " jobs running, "
+              << kJobs - std::count(statuses.begin(), statuses.end(), "") -
+                     std::count(statuses.begin(), statuses.end(), "running")
+              << " final" << std::endl;
+    // Even rounds come back under the same name (its pending entries are taken back at start-up), odd
+    // rounds under a new one (the others claim the dead one's entries after the lease).
+    if (round % 2 == 1) {
+      churned_name = consumer() + "-churned-" + std::to_string(round);
+      names.push_back(churned_name);
+    }
+    churned = start_supervisor(supervisor_options(churned_name, kConcurrency));
+    ASSERT_NE(churned, nullptr);
+  }
+
+  size_t finished = wait_until_all_final(redis(), ids, 120s);
+  double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  std::cout << "[ churn ] " << finished << " of " << kJobs << " jobs final after " << seconds << " s" << std::endl;
+  EXPECT_EQ(finished, kJobs);
+  std::this_thread::sleep_for(500ms);
+  expect_exactly_one_final_record(redis(), ledger, ids);
+
+  std::map<std::string, size_t> by_attempt;
+  for (const std::string &attempt : record_field_of(redis(), ids, "attempt")) ++by_attempt[attempt];
+  std::cout << "[ churn ] attempts:";
+  for (const auto &[attempt, count] : by_attempt) std::cout << " " << attempt << "=" << count;
+  std::cout << std::endl;
+  EXPECT_EQ(by_attempt.count(""), 0u) << "every record has its attempt";
+  auto statuses = record_field_of(redis(), ids, "status");
+  for (size_t i = 0; i < kJobs; ++i) {
+    EXPECT_TRUE(statuses[i] == "succeeded" || statuses[i] == "abandoned")
+        << ids[i] << ": " << describe_fields(redis().record(ids[i]));
+  }
+
+  for (auto &supervisor : supervisors_)
+    if (supervisor->running()) expect_clean_stop(*supervisor);
+  for (const std::string &name : names) {
+    auto left = cgroup_directories_of(name);
+    EXPECT_TRUE(left.empty()) << name << " left cgroups behind, e.g. " << (left.empty() ? "" : left[0]);
+  }
+}
+
+}  // namespace
+}  // namespace hutch::test
