@@ -165,6 +165,9 @@ Status Execution::prepare_directory(std::vector<std::string> &input_files) {
 }
 
 void Execution::launch(std::vector<std::string> input_files) {
+  // Each slot has a uid of its own as root; in a user namespace every job shares one, and forgetting it
+  // here could drop the record of another job running now.
+  if (!context_.user_namespace) context_.seccomp_audit->forget(host_uid());
   started_at_ms_ = now_unix_ms();
   started_ns_ = uv_hrtime();
   StartFacts start_facts{context_.config->consumer, context_.limits_word, started_at_ms_, context_.isolation,

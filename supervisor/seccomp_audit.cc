@@ -43,8 +43,7 @@ SeccompAudit::SeccompAudit() {
   if (kmsg_) ::lseek(kmsg_.get(), 0, SEEK_END);
 }
 
-std::string SeccompAudit::syscall_that_killed(uid_t uid, int64_t since_unix_ms) {
-  if (!kmsg_) return {};
+void SeccompAudit::read_new_records() {
   char buffer[8192];
   // Bounded: /dev/kmsg returns one record per read, and only what was logged since the last call.
   for (int records = 0; records < 10000; ++records) {
@@ -61,6 +60,17 @@ std::string SeccompAudit::syscall_that_killed(uid_t uid, int64_t since_unix_ms) 
     seen_[static_cast<uid_t>(field_number(record, "uid"))] = {audit_time_ms(record),
                                                              describe_syscall(static_cast<int>(number), arch)};
   }
+}
+
+void SeccompAudit::forget(uid_t uid) {
+  if (!kmsg_) return;
+  read_new_records();
+  seen_.erase(uid);
+}
+
+std::string SeccompAudit::syscall_that_killed(uid_t uid, int64_t since_unix_ms) {
+  if (!kmsg_) return {};
+  read_new_records();
   auto it = seen_.find(uid);
   if (it == seen_.end()) return {};
   Kill kill = it->second;

@@ -21,8 +21,13 @@ class SeccompAudit {
   // log does not say. Matched by uid, not pid: the record names the global pid of a process inside the
   // job's PID namespace, which hutchd never learns, while each running job has a uid of its own.
   std::string syscall_that_killed(uid_t uid, int64_t since_unix_ms);
+  // A job is starting as `uid`: a kill of the previous job on that uid, already logged, must not be taken
+  // for this job's when this job's own record never comes (the kernel rate-limits its log).
+  void forget(uid_t uid);
 
  private:
+  void read_new_records();
+
   struct Kill {
     int64_t at_unix_ms;
     std::string syscall;
