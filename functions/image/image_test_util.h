@@ -15,7 +15,7 @@ namespace hutch::image::test {
 
 using hutch::test::hutch_image_path;
 
-// ../shared/testdata of the repository, or HUTCH_TESTDATA when set.
+// tests/data/images of the repository, or HUTCH_TESTDATA when set.
 std::string testdata_dir();
 // The files of a directory, sorted.
 std::vector<std::string> file_names(const std::string &directory);

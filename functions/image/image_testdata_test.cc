@@ -1,4 +1,4 @@
-// hutch-image on ../shared/testdata (JPEG, PNG, RGBA PNG, a PNG named .jpg), run as hutchd runs it, compared
+// hutch-image on tests/data/images (JPEG, PNG, RGBA PNG, a PNG named .jpg), run as hutchd runs it, compared
 // pixel by pixel with plain OpenCV calls made here (image_reference.cc).
 //
 // How outputs are compared: PNG is lossless, so the decoded output must equal the reference exactly. JPEG is

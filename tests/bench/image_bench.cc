@@ -60,7 +60,7 @@ constexpr Function kFunctions[] = {
 void print_usage(FILE *out) {
   std::fprintf(out,
                "usage: image_bench [--testdata DIR] [--hutch-image PATH] [--runs N]\n"
-               "Times rgb2gray, clahe_equalization and resize_image per image of DIR (default ../shared/testdata):\n"
+               "Times rgb2gray, clahe_equalization and resize_image per image of DIR (default tests/data/images):\n"
                "the OpenCV calls in this process, and hutch-image exec'd on that image. Medians of N runs (5).\n");
 }
 

@@ -1,5 +1,5 @@
 // User functions and packages (docs/functions.md): registered with the hutch CLI, stored in Redis, run by a
-// real hutchd from its package cache. Uses the repo's examples/ and ../shared/testdata images.
+// real hutchd from its package cache. Uses the repo's examples/ and tests/data/images images.
 #include <sys/stat.h>
 
 #include <algorithm>
