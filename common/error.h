@@ -30,9 +30,15 @@ inline Error errno_error(int errno_value, const std::string &what) {
 }
 inline Error make_error(std::string message) { return Error{0, std::move(message)}; }
 
+// A value or an Error. A class rather than an alias of std::expected so that it can be [[nodiscard]]: a
+// dropped Result does not compile under -Werror. Where ignoring one is right, say why and cast to void.
 template <typename T>
-using Result = std::expected<T, Error>;
-using Status = std::expected<void, Error>;
+class [[nodiscard]] Result : public std::expected<T, Error> {
+ public:
+  using std::expected<T, Error>::expected;
+  Result(std::expected<T, Error> other) : std::expected<T, Error>(std::move(other)) {}
+};
+using Status = Result<void>;
 
 inline std::unexpected<Error> fail(Error error) { return std::unexpected<Error>(std::move(error)); }
 
