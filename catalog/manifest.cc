@@ -1,10 +1,10 @@
-#include "functions/manifest.h"
+#include "catalog/manifest.h"
 
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <toml++/toml.h>
 
-#include "functions/registry.h"
+#include "catalog/registry.h"
 
 namespace hutch {
 namespace {

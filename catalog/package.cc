@@ -1,4 +1,4 @@
-#include "functions/package.h"
+#include "catalog/package.h"
 
 #include <archive.h>
 #include <archive_entry.h>

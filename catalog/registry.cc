@@ -1,7 +1,7 @@
 // The registry is a name -> (executable, argv) map filled once at start-up. Every check that can fail does
 // so here, when hutchd starts, so a typo in `--function` stops the supervisor with a sentence instead of
 // turning into an exec failure on the first job.
-#include "functions/registry.h"
+#include "catalog/registry.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -35,25 +35,6 @@ Status check_executable(const std::string &what, const std::string &path) {
 }
 
 }  // namespace
-
-const std::vector<std::string> &builtin_function_names() {
-  static const std::vector<std::string> names{"hello", "sleep"};
-  return names;
-}
-
-const std::vector<std::string> &image_function_names() {
-  static const std::vector<std::string> names{"rgb2gray", "clahe_equalization", "resize_image"};
-  return names;
-}
-
-bool is_valid_function_name(const std::string &name) {
-  if (name.empty() || name.size() > 64) return false;
-  auto is_alnum = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  };
-  if (!is_alnum(name.front())) return false;
-  return std::all_of(name.begin(), name.end(), [&](char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-'; });
-}
 
 Status FunctionRegistry::add_builtins(const std::string &hutch_fn_path) {
   TRY_STATUS(check_executable("hutch-fn", hutch_fn_path));

@@ -1,7 +1,7 @@
 // Function names resolve here, for hutchd (what to exec) and for job validation (is the name known).
 // Built-ins live in two multi-call binaries: hutch-fn (hello, sleep: nothing heavy linked, since its start-up
 // is every job's latency) and hutch-image (the OpenCV image functions). Operators add local executables with
-// `hutchd --function NAME=PATH`. A later issue adds user functions stored in Redis.
+// `hutchd --function NAME=PATH`. User functions stored in Redis resolve in supervisor/user_functions.h.
 #pragma once
 
 #include <map>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "functions/builtin_names.h"
 
 namespace hutch {
 
@@ -57,13 +58,5 @@ class FunctionRegistry {
   std::map<std::string, FunctionSpec> functions_;
   std::map<std::string, std::string> unavailable_;
 };
-
-// The built-in names hutch-fn answers to, in the order `hutch-fn --list` prints them.
-const std::vector<std::string> &builtin_function_names();
-// The built-in names hutch-image answers to, in the order `hutch-image --list` prints them.
-const std::vector<std::string> &image_function_names();
-
-// A valid function name: 1-64 of [A-Za-z0-9_.-], starting with a letter or digit.
-bool is_valid_function_name(const std::string &name);
 
 }  // namespace hutch

@@ -1,4 +1,4 @@
-#include "functions/registry.h"
+#include "catalog/registry.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

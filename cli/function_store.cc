@@ -6,7 +6,7 @@
 #include <set>
 
 #include "common/sha256.h"
-#include "functions/registry.h"
+#include "catalog/registry.h"
 #include "queue/record.h"
 
 namespace hutch::cli {

@@ -8,7 +8,7 @@
 
 #include "cli/redis_client.h"
 #include "common/error.h"
-#include "functions/package.h"
+#include "catalog/package.h"
 #include "queue/function_definition.h"
 
 namespace hutch::cli {

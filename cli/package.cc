@@ -6,7 +6,7 @@
 
 #include "cli/function_store.h"
 #include "cli/verbs.h"
-#include "functions/manifest.h"
+#include "catalog/manifest.h"
 
 namespace hutch::cli {
 namespace {

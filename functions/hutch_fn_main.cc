@@ -6,7 +6,7 @@
 
 #include "functions/builtins.h"
 #include "functions/function_io.h"
-#include "functions/registry.h"
+#include "functions/builtin_names.h"
 
 namespace {
 

@@ -22,7 +22,7 @@
 #include <optional>
 #include <string>
 
-#include "functions/registry.h"
+#include "catalog/registry.h"
 #include "queue/job.h"
 #include "queue/job_files.h"
 #include "queue/log_lines.h"

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "functions/registry.h"
+#include "catalog/registry.h"
 #include "sandbox/seccomp.h"
 #include "supervisor/config.h"
 

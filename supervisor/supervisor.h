@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "functions/registry.h"
+#include "catalog/registry.h"
 #include "queue/job_stream.h"
 #include "queue/redis_connection.h"
 #include "sandbox/cgroup.h"

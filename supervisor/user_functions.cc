@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "common/sha256.h"
-#include "functions/package.h"
+#include "catalog/package.h"
 #include "sandbox/mounts.h"
 #include "supervisor/log.h"
 

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "functions/registry.h"
+#include "catalog/registry.h"
 #include "queue/function_definition.h"
 #include "queue/redis_connection.h"
 #include "sandbox/exec_target.h"

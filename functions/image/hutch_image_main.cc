@@ -7,7 +7,7 @@
 
 #include "functions/function_io.h"
 #include "functions/image/image_job.h"
-#include "functions/registry.h"
+#include "functions/builtin_names.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "functions/image/image_test_util.h"
-#include "functions/registry.h"
+#include "functions/builtin_names.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/process.h"
