@@ -48,8 +48,16 @@ hutch_build() {
   local build_type=${1:-Release} build_dir=${2:-build}
   if (($# > 2)); then shift 2; else shift $#; fi
   [[ $build_dir == /* ]] || build_dir=$HUTCH_ROOT/$build_dir
-  cmake -S "$HUTCH_ROOT" -B "$build_dir" --log-level=WARNING -DCMAKE_BUILD_TYPE="$build_type" "$@"
+  # shellcheck disable=SC2046 # hutch_ccache_args prints separate words on purpose
+  cmake -S "$HUTCH_ROOT" -B "$build_dir" --log-level=WARNING -DCMAKE_BUILD_TYPE="$build_type" $(hutch_ccache_args) "$@"
   cmake --build "$build_dir" -j "$(nproc)"
+}
+
+# The compiler launcher arguments for cmake when ccache is installed (a developer's machine; CI installs
+# nothing for it): rebuilds of other checkouts and build folders then reuse each other's objects.
+hutch_ccache_args() {
+  command -v ccache >/dev/null 2>&1 || return 0
+  echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache"
 }
 
 # hutch_build_targets BUILD_TYPE BUILD_DIR "TARGET..." [CMAKE_ARGS...]: configure and build only these
@@ -58,7 +66,8 @@ hutch_build_targets() {
   local build_type=$1 build_dir=$2 targets=$3
   shift 3
   [[ $build_dir == /* ]] || build_dir=$HUTCH_ROOT/$build_dir
-  cmake -S "$HUTCH_ROOT" -B "$build_dir" --log-level=WARNING -DCMAKE_BUILD_TYPE="$build_type" "$@"
+  # shellcheck disable=SC2046 # hutch_ccache_args prints separate words on purpose
+  cmake -S "$HUTCH_ROOT" -B "$build_dir" --log-level=WARNING -DCMAKE_BUILD_TYPE="$build_type" $(hutch_ccache_args) "$@"
   # shellcheck disable=SC2086 # the targets are separate words on purpose
   cmake --build "$build_dir" -j "$(nproc)" --target $targets
 }
