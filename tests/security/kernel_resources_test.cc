@@ -87,6 +87,7 @@ TEST_F(SecurityTest, LoopbackTcpBuffersAreHeldToTheJobsMemoryLimit) {
   // Other work on this machine uses TCP too; 32 MiB of slack covers it and the kernel's per-CPU caches.
   const uint64_t bound = 64 * kMiB + 32 * kMiB;
   uint64_t grown = *during > *before ? *during - *before : 0;
+  RecordProperty("host_tcp_memory_growth_bytes", std::to_string(grown));
   EXPECT_LE(grown, bound) << "host TCP memory " << *before << " -> " << *during << " bytes while the job is "
                           << holding;
   Fields record = redis().wait_for_final(id, 30s);
