@@ -1,8 +1,8 @@
 // One job's life, as a small state machine on the event loop:
 //
 //   start: with `files`, read them from Redis first (one EVAL); a missing or oversized key rejects the job
-//   launch: write `running`, open the job's cgroup, make its working directory with the input files,
-//           spawn the sandbox, watch it
+//   launch: write `running`, open the job's cgroup, make its working directory, spawn the sandbox (whose
+//           init copies the input files in, inside the job's cgroup), watch it
 //   running: stdout/stderr -> log lines -> LogShipper; fd 3 -> result; timer -> timeout kill
 //   exited (pidfd readable): reap, kill what the function left behind in its cgroup
 //   drained: exit seen + set-up report read + all pipes at EOF + cgroup empty -> classify, collect the
@@ -95,8 +95,9 @@ class Execution {
  private:
   FileCaps file_caps() const;
   void on_files_fetched(const redisReply *reply);
-  void launch(std::vector<std::string> input_files);
-  Status prepare_directory(std::vector<std::string> &input_files);
+  void launch();
+  Status pack_input_files(const FetchedFiles &fetched);
+  Status prepare_directory();
   void refuse(const std::string &sentence);
   void collect_output_files(FinalFacts &facts);
   void fail_to_start(const std::string &sentence);
@@ -126,6 +127,8 @@ class Execution {
 
   std::unique_ptr<JobCgroup> cgroup_;
   std::optional<JobDirectory> directory_;
+  // Packed for the job's init to copy into its /work/in (input_files.h); dropped once the sandbox has them.
+  std::optional<InputFiles> input_files_;
   UniqueFd package_mount_;  // a user function's package, read-only, until the sandbox has attached it
   std::shared_ptr<const void> keep_alive_;
   SpawnedSandbox pending_;  // while the slot's spawner forks it
