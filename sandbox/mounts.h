@@ -1,8 +1,11 @@
 // The filesystem a job sees: not the host's root but a skeleton built once at start-up, of which each job
 // gets a private copy plus its own /proc, /tmp and working directory.
 //
-// The skeleton (a read-only tmpfs root, in a mount namespace of its own that hutchd holds by fd):
-//   /usr read-only bind (and /bin, /lib*, /sbin as on the host: merged-/usr symlinks or read-only binds)
+// The skeleton (a read-only tmpfs root, in a mount namespace of its own that hutchd holds by fd; one per
+// slot):
+//   /usr through a read-only overlay of its own (and /bin, /lib*, /sbin as on the host: merged-/usr
+//   symlinks or read-only binds). Locks live on inodes and an overlay's are its own, so a job's flock on
+//   a file under /usr is seen neither by the host nor by other slots' jobs.
 //   /etc with only ld.so.cache, localtime, passwd and group naming the sandbox users, an empty resolv.conf
 //   /dev with only null, zero, full, random, urandom and tty (binds of the host's nodes) and the fd links
 //   empty /proc, /tmp, /work to mount on. No /sys, /home, /root, /var, /run, no host /proc.

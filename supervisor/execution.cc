@@ -81,6 +81,11 @@ uid_t Execution::sandbox_uid() const {
   return static_cast<uid_t>(context_.config->uid_base + slot);
 }
 
+int Execution::root_skeleton_fd() const {
+  auto slot = static_cast<size_t>(slot_);
+  return slot < context_.root_skeleton_fds.size() ? context_.root_skeleton_fds[slot] : -1;
+}
+
 // The function's uid as the kernel's audit log names it: hutchd's own in a user namespace.
 uid_t Execution::host_uid() const { return context_.user_namespace ? ::geteuid() : sandbox_uid(); }
 
@@ -218,7 +223,7 @@ void Execution::launch() {
 
   if (!function_.package_directory.empty()) {
     auto tree = clone_read_only_tree(function_.package_directory);
-    if (!tree || context_.root_skeleton_fd < 0) {
+    if (!tree || root_skeleton_fd() < 0) {
       std::string why = tree ? "hutchd runs without root, so it cannot show the package to the sandbox"
                              : tree.error().message;
       fail_to_start("could not show the function's package to the sandbox: " + why);
@@ -247,8 +252,8 @@ void Execution::launch() {
   options.new_namespaces = context_.new_namespaces;
   if (static_cast<size_t>(slot_) < context_.network_namespace_fds.size())
     options.network_namespace_fd = context_.network_namespace_fds[static_cast<size_t>(slot_)];
-  if (context_.root_skeleton_fd >= 0) {
-    options.root_skeleton_fd = context_.root_skeleton_fd;
+  if (root_skeleton_fd() >= 0) {
+    options.root_skeleton_fd = root_skeleton_fd();
     options.tmp_mount_options = tmpfs_options(context_.config->tmp_size_bytes, "1777");
     options.work_mount_options = tmpfs_options(context_.config->tmp_size_bytes, "0700", static_cast<int>(sandbox_uid()));
     options.working_directory = kJobWorkingDirectory;

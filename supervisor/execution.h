@@ -60,7 +60,7 @@ struct ExecutionContext {
   bool new_namespaces = false;       // PID, mount, IPC, UTS, cgroup namespaces per job
   bool job_directories = false;      // running as root: /work is made by hutchd, with files in and out
   std::vector<int> network_namespace_fds;  // an empty network namespace per slot (none: the host's)
-  int root_skeleton_fd = -1;         // the root skeleton's mount namespace
+  std::vector<int> root_skeleton_fds;  // each slot's root skeleton mount namespace (none: the host's mounts)
   // cgroup v1: each slot's spawner forks its sandboxes inside the slot's cgroup. Null: hutchd forks.
   std::vector<std::unique_ptr<SlotSpawner>> *spawners = nullptr;
 };
@@ -116,6 +116,7 @@ class Execution {
   std::vector<std::string> environment() const;
   uid_t sandbox_uid() const;
   uid_t host_uid() const;
+  int root_skeleton_fd() const;  // this slot's, or -1
   std::optional<std::string> take_output(std::string &output_json);
 
   ExecutionContext &context_;

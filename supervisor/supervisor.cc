@@ -134,11 +134,15 @@ Status Supervisor::prepare_namespaces(bool root) {
   int uids = root ? config_.concurrency : 1;
   for (int slot = 0; slot < uids; ++slot) skeleton.sandbox_uids.push_back(config_.uid_base + slot);
   skeleton.user_namespace_fd = user_namespace_.get();
-  auto skeleton_namespace = make_root_skeleton(skeleton);
-  if (!skeleton_namespace) return fail(skeleton_namespace.error().context("filesystem view"));
-  root_skeleton_ = std::move(*skeleton_namespace);
+  // One skeleton per slot, like the network namespaces: its /usr is an overlay of its own, so a file lock a
+  // job takes there is private to the slot (mounts.h); jobs on one slot never overlap.
+  for (int slot = 0; slot < config_.concurrency; ++slot) {
+    auto skeleton_namespace = make_root_skeleton(skeleton);
+    if (!skeleton_namespace) return fail(skeleton_namespace.error().context("filesystem view"));
+    context_.root_skeleton_fds.push_back(skeleton_namespace->get());
+    root_skeletons_.push_back(std::move(*skeleton_namespace));
+  }
   context_.new_namespaces = true;
-  context_.root_skeleton_fd = root_skeleton_.get();
   // The working directory is a tmpfs hutchd mounts itself (job_directory.h): that takes root.
   context_.job_directories = root;
   std::string user = root ? "" : "a user namespace owned by hutchd (uid " + std::to_string(config_.uid_base) +
@@ -150,8 +154,8 @@ Status Supervisor::prepare_namespaces(bool root) {
                                 describe_bytes(config_.file_cap_bytes) + " per file, " +
                                 describe_bytes(config_.job_files_cap_bytes) + " per job)"
                           : std::string(kJobWorkingDirectory) + " of the same size (no files in or out without root)";
-  log_info("filesystem: a read-only skeleton (/usr, minimal /etc and /dev) per job, with its own /proc, tmpfs /tmp "
-           "of " + describe_bytes(config_.tmp_size_bytes) + ", and " + work);
+  log_info("filesystem: a read-only skeleton per slot (/usr through an overlay of its own, minimal /etc and /dev), "
+           "copied per job, with its own /proc, tmpfs /tmp of " + describe_bytes(config_.tmp_size_bytes) + ", and " + work);
   return {};
 }
 
@@ -176,7 +180,7 @@ std::string Supervisor::isolation_tokens() const {
   if (context_.user_namespace) tokens.push_back("userns");
   if (context_.new_namespaces) {
     for (const char *token : {"pidns", "ipcns", "utsns", "cgroupns", "netns"}) tokens.push_back(token);
-    if (context_.root_skeleton_fd >= 0) tokens.push_back("rootfs");
+    if (!context_.root_skeleton_fds.empty()) tokens.push_back("rootfs");
   }
   // Inside a user namespace every job shares one uid: no capabilities, but no uid of its own.
   if (context_.change_identity && !context_.user_namespace) tokens.push_back("uid");
