@@ -259,7 +259,7 @@ void Supervisor::on_entry(const std::string &id, int attempt, StreamFields field
       .exists = [this](const std::string &name) { return targets_.count(name) != 0 || is_valid_function_name(name); },
       .names = [this] { return registry_.names(); },
   };
-  ParsedJob parsed = parse_job(id, fields, catalog);
+  ParsedJob parsed = parse_job(id, std::move(fields), catalog);
   parsed.job.attempt = attempt;
   if (attempt > config_.max_attempts) {
     abandon(parsed.job);
