@@ -5,10 +5,8 @@
 // {"first_error": errno name of the first io_setup that failed, "contexts": M, "events": N}.
 #include <linux/aio_abi.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <cmath>
 #include <string>
 
 #include "tests/programs/program_input.h"
@@ -35,9 +33,7 @@ int main() {
   }
   std::printf("holding %lld events in %d contexts\n", events, contexts);
   std::fflush(stdout);
-  timespec hold{static_cast<time_t>(seconds), static_cast<long>(std::fmod(seconds, 1.0) * 1e9)};
-  while (::nanosleep(&hold, &hold) != 0 && errno == EINTR) {
-  }
+  hutch::attack::hold_for(seconds);
   hutch::programs::write_result_or_exit(kProgram, {{"first_error", first_error}, {"contexts", contexts}, {"events", events}});
   return 0;  // the contexts go with the process
 }

@@ -5,10 +5,8 @@
 // seconds (default 3, cap 10) and reports {"flock": "ok" or the errno name}.
 #include <fcntl.h>
 #include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <cmath>
 #include <string>
 
 #include "tests/programs/program_input.h"
@@ -25,9 +23,7 @@ int main() {
   std::string result = fd < 0 ? hutch::attack::errno_name(errno) : hutch::attack::outcome(::flock(fd, LOCK_EX | LOCK_NB));
   std::printf("flock %s: %s\n", path.c_str(), result.c_str());
   std::fflush(stdout);
-  timespec hold{static_cast<time_t>(seconds), static_cast<long>(std::fmod(seconds, 1.0) * 1e9)};
-  while (::nanosleep(&hold, &hold) != 0 && errno == EINTR) {
-  }
+  hutch::attack::hold_for(seconds);
   hutch::programs::write_result_or_exit(kProgram, {{"flock", result}});
   return 0;
 }

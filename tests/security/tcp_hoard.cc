@@ -9,10 +9,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <cmath>
 #include <string>
 #include <vector>
 
@@ -70,9 +68,7 @@ int main() {
   }
   std::printf("holding %lld bytes in %lld pairs\n", bytes, opened);
   std::fflush(stdout);
-  timespec hold{static_cast<time_t>(seconds), static_cast<long>(std::fmod(seconds, 1.0) * 1e9)};
-  while (::nanosleep(&hold, &hold) != 0 && errno == EINTR) {
-  }
+  hutch::attack::hold_for(seconds);
   hutch::programs::write_result_or_exit(kProgram, {{"pairs", opened}, {"bytes", bytes}, {"error", error}});
   return 0;
 }
