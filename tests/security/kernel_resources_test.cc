@@ -101,7 +101,8 @@ TEST_F(SecurityTest, LoopbackTcpBuffersAreHeldToTheJobsMemoryLimit) {
 
 // Input files live in the job's /work, a tmpfs whose pages count against the memory of whoever writes
 // them. Inputs larger than the job's memory limit are refused before any byte is read; smaller ones are
-// written by the job's own init, inside its cgroup, so they show in the job's memory_peak.
+// written by the job's own init, inside its cgroup, so they show in the job's memory_peak, and inputs that
+// fill the limit end the job `oom`.
 TEST_F(SecurityTest, InputFilesCountAgainstTheJobsMemory) {
   HUTCH_REQUIRE_ROOT();
   const std::string big = "hutch:test:input-60m:" + std::to_string(::getpid());
@@ -121,7 +122,14 @@ TEST_F(SecurityTest, InputFilesCountAgainstTheJobsMemory) {
   auto peak = parse_unsigned_text(record["memory_peak"]);
   ASSERT_TRUE(peak) << describe_fields(record);
   EXPECT_GE(*peak, 32 * kMiB) << "the job's memory holds its 32 MiB input file";
-  redis().command({"DEL", big, fitting});
+
+  // Exactly the limit passes the check, but leaves nothing for the job's own processes: its limit holds it.
+  const std::string full = "hutch:test:input-24m:" + std::to_string(::getpid());
+  ASSERT_FALSE(redis().command({"SET", full, std::string(24 * kMiB, 'z')}).is_error());
+  Fields filled = run_job({{"function", "hello"}, {"memory", "24M"}, {"files", R"({"full.bin":")" + full + R"("})"}});
+  EXPECT_EQ(filled["status"], "oom") << describe_fields(filled);
+  EXPECT_EQ(filled["error"], "the job went over its 24 MiB memory limit and the kernel killed it (out of memory)");
+  redis().command({"DEL", big, fitting, full});
   expect_hutchd_still_serves();
 }
 
