@@ -51,26 +51,32 @@ std::string stage(const std::string &path) { return std::string(kStage) + path; 
 // an overlay's files are inodes of its own, and file locks (flock, fcntl) live on the inode, so a job's
 // lock on a file under /usr is neither seen by the host nor by a job of another slot (each slot has its own
 // skeleton), and the host's locks are not seen by jobs. Filesystems mounted below it on the host are bound
-// on top as they are (their files keep the host's inodes: docs/security.md).
-void show_through_overlay(SkeletonPlan &plan, const std::vector<MountEntry> &host_mounts, const std::string &directory) {
+// on top as they are (their files keep the host's inodes: docs/security.md). Without overlays (a kernel
+// without overlayfs, or a user namespace that may not mount one), `directory` is bound as it is.
+void show_read_only(SkeletonPlan &plan, const std::vector<MountEntry> &host_mounts, const std::string &directory,
+                    bool overlay) {
+  if (!overlay) {
+    plan.read_only_binds.emplace_back(directory, stage(directory));
+    return;
+  }
   plan.read_only_overlays.push_back(
       {directory, stage(directory), "lowerdir=" + directory + ":" + stage(kEmptyLowerLayer)});
   for (const std::string &submount : mount_points_below(host_mounts, directory))
     plan.submount_binds.emplace_back(submount, stage(submount));
 }
 
-Result<SkeletonPlan> plan_skeleton(const RootSkeletonSpec &spec) {
+Result<SkeletonPlan> plan_skeleton(const RootSkeletonSpec &spec, bool overlays) {
   SkeletonPlan plan;
   for (const char *dir : {"/etc", "/dev", "/proc", "/tmp", "/work", "/function", "/usr", "/.old"})
     plan.directories.push_back(stage(dir));
   TRY_ASSIGN(std::vector<MountEntry> host_mounts, read_mount_table());
-  show_through_overlay(plan, host_mounts, "/usr");
+  show_read_only(plan, host_mounts, "/usr", overlays);
   // Debian's alternatives: libraries in /usr (liblapack, libblas: numpy and OpenCV's Python binding) are
   // symlinks through /etc/alternatives, so without it they dangle. It holds only symlinks.
   struct stat alternatives {};
   if (::stat("/etc/alternatives", &alternatives) == 0 && S_ISDIR(alternatives.st_mode)) {
     plan.directories.push_back(stage("/etc/alternatives"));
-    show_through_overlay(plan, host_mounts, "/etc/alternatives");
+    show_read_only(plan, host_mounts, "/etc/alternatives", overlays);
   }
   // Debian 12 merges /usr: /bin, /lib... are symlinks there; elsewhere they are directories to bind.
   for (const char *top : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
@@ -174,15 +180,21 @@ std::string tmpfs_options(uint64_t size_bytes, const char *mode, int owner_uid) 
   return options;
 }
 
-Result<UniqueFd> make_root_skeleton(const RootSkeletonSpec &spec) {
-  TRY_ASSIGN(SkeletonPlan plan, plan_skeleton(spec));
-  int user_namespace_fd = spec.user_namespace_fd;
-  return hold_namespace_built_by_helper("mnt", [&plan, user_namespace_fd] {
-    if (user_namespace_fd >= 0) {
-      if (int error = enter_user_namespace(user_namespace_fd)) return error;
-    }
-    return build_skeleton(plan);
-  });
+Result<RootSkeleton> make_root_skeleton(const RootSkeletonSpec &spec) {
+  auto build = [&spec](bool overlays) -> Result<UniqueFd> {
+    TRY_ASSIGN(SkeletonPlan plan, plan_skeleton(spec, overlays));
+    int user_namespace_fd = spec.user_namespace_fd;
+    return hold_namespace_built_by_helper("mnt", [&plan, user_namespace_fd] {
+      if (user_namespace_fd >= 0) {
+        if (int error = enter_user_namespace(user_namespace_fd)) return error;
+      }
+      return build_skeleton(plan);
+    });
+  };
+  auto with_overlays = build(true);
+  if (with_overlays) return RootSkeleton{std::move(*with_overlays), ""};
+  TRY_ASSIGN(UniqueFd with_binds, build(false));
+  return RootSkeleton{std::move(with_binds), with_overlays.error().message};
 }
 
 Result<UniqueFd> clone_read_only_tree(const std::string &directory) {

@@ -37,9 +37,16 @@ struct RootSkeletonSpec {
   int user_namespace_fd = -1;
 };
 
-// Parent side, once at start-up: builds the skeleton in a helper process and returns an fd of its mount
-// namespace. Blocking (a few ms), before the event loop runs.
-Result<UniqueFd> make_root_skeleton(const RootSkeletonSpec &spec);
+struct RootSkeleton {
+  UniqueFd mount_namespace;
+  // Empty when /usr is an overlay of the skeleton's own. Otherwise why it could not be (no overlayfs, or a
+  // user namespace that may not mount one): /usr is then a bind of the host's, locks and all.
+  std::string overlay_refused;
+};
+
+// Parent side, once at start-up (once per slot): builds the skeleton in a helper process and returns an fd
+// of its mount namespace. Blocking (a few ms), before the event loop runs.
+Result<RootSkeleton> make_root_skeleton(const RootSkeletonSpec &spec);
 
 // "size=67108864,mode=1777": mount options of the job's tmpfs mounts, prepared by the parent.
 std::string tmpfs_options(uint64_t size_bytes, const char *mode, int owner_uid = -1);

@@ -137,10 +137,14 @@ Status Supervisor::prepare_namespaces(bool root) {
   // One skeleton per slot, like the network namespaces: its /usr is an overlay of its own, so a file lock a
   // job takes there is private to the slot (mounts.h); jobs on one slot never overlap.
   for (int slot = 0; slot < config_.concurrency; ++slot) {
-    auto skeleton_namespace = make_root_skeleton(skeleton);
-    if (!skeleton_namespace) return fail(skeleton_namespace.error().context("filesystem view"));
-    context_.root_skeleton_fds.push_back(skeleton_namespace->get());
-    root_skeletons_.push_back(std::move(*skeleton_namespace));
+    auto built = make_root_skeleton(skeleton);
+    if (!built) return fail(built.error().context("filesystem view"));
+    if (slot == 0 && !built->overlay_refused.empty())
+      log_warning("filesystem: /usr cannot be shown through an overlay of each slot's own (" + built->overlay_refused +
+                  "); it is bound as it is, so a job's file locks there are seen by the host and other jobs; "
+                  "modprobe overlay");
+    context_.root_skeleton_fds.push_back(built->mount_namespace.get());
+    root_skeletons_.push_back(std::move(built->mount_namespace));
   }
   context_.new_namespaces = true;
   // The working directory is a tmpfs hutchd mounts itself (job_directory.h): that takes root.
