@@ -283,8 +283,7 @@ Result<std::vector<std::string>> split_entry(const std::string &entry) {
     }
   }
   if (quote != 0)
-    return fail(make_error(std::string("entry: '") + entry + "' has an unclosed " + (quote == '"' ? "\"" : "'") +
-                           " quote"));
+    return fail(make_error("entry: " + quote_value(entry) + " has an unclosed " + (quote == '"' ? "\"" : "'") + " quote"));
   if (in_word) words.push_back(std::move(word));
   if (words.empty()) return fail(make_error("entry: empty; give the command that runs the function, e.g. 'python3 main.py'"));
   return words;
