@@ -222,7 +222,7 @@ void Execution::launch() {
   }
 
   if (!function_.package_directory.empty()) {
-    auto tree = clone_read_only_tree(function_.package_directory);
+    auto tree = clone_read_only_tree(function_.package_directory_fd, function_.package_directory);
     if (!tree || root_skeleton_fd() < 0) {
       std::string why = tree ? "hutchd runs without root, so it cannot show the package to the sandbox"
                              : tree.error().message;
