@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include "common/sha256.h"
@@ -77,13 +78,14 @@ Result<std::optional<FunctionDefinition>> load_definition(RedisClient &redis, co
   FieldPairs pairs(fields.begin(), fields.end());
   auto definition = definition_from_fields(pairs);
   if (!definition) return fail(definition.error().context("function '" + name + "'"));
+  TRY_ASSIGN(Reply count, redis.command({"HGET", keys::kFunctionExecutions, name}));
+  definition->executions = std::strtoll(reply_text(count.get()).c_str(), nullptr, 10);
   return std::optional<FunctionDefinition>{std::move(*definition)};
 }
 
 Status store_definition(RedisClient &redis, const FunctionDefinition &definition, const Code *code) {
   std::string key = keys::function_definition(definition.name);
-  // The execution count survives updates: it is the function's history, not its code.
-  TRY_ASSIGN(Reply count, redis.command({"HGET", key, "executions"}));
+  // The execution count (hutch:fn-executions) is not part of the definition: it survives updates.
   std::vector<std::vector<std::string>> commands{{"MULTI"}};
   if (code != nullptr) commands.push_back({"SET", keys::package_blob(code->sha256), code->archive});
   commands.push_back({"DEL", key});
@@ -91,10 +93,6 @@ Status store_definition(RedisClient &redis, const FunctionDefinition &definition
   for (const auto &[field, value] : definition_fields(definition)) {
     hset.push_back(field);
     hset.push_back(value);
-  }
-  if (!reply_is_nil(count.get())) {
-    hset.push_back("executions");
-    hset.push_back(reply_text(count.get()));
   }
   commands.push_back(std::move(hset));
   commands.push_back({"SADD", keys::kFunctionsSet, definition.name});
@@ -127,6 +125,7 @@ Status delete_definition(RedisClient &redis, const std::string &name) {
   if (!existing) return fail(make_error("no function '" + name + "'"));
   TRY_ASSIGN(Reply deleted, redis.command({"DEL", keys::function_definition(name)}));
   TRY_ASSIGN(Reply removed, redis.command({"SREM", keys::kFunctionsSet, name}));
+  TRY_ASSIGN(Reply uncounted, redis.command({"HDEL", keys::kFunctionExecutions, name}));
   return drop_unused_blobs(redis, {existing->package_sha256});
 }
 

@@ -59,7 +59,6 @@ Result<FunctionDefinition> definition_from_fields(const FieldPairs &fields) {
     if (const std::string *value = find(fields, name)) *target = *value;
   }
   if (const std::string *value = find(fields, "package_bytes")) d.package_bytes = std::strtoull(value->c_str(), nullptr, 10);
-  if (const std::string *value = find(fields, "executions")) d.executions = std::strtoll(value->c_str(), nullptr, 10);
   if (const std::string *value = find(fields, "timeout")) {
     TRY_ASSIGN(double timeout, parse_timeout_default("timeout", *value));
     d.timeout_seconds = timeout;
