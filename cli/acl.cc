@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 
 #include "cli/acl_file.h"
@@ -99,8 +100,14 @@ Result<int> run_acl(const AclOptions &options) {
   TRY_STATUS(check_user_prefix(options.user_prefix));
   for (const std::string &prefix : options.data_prefixes) TRY_STATUS(check_data_prefix(prefix));
   TRY_ASSIGN(auto paths, password_paths(options));
-  if (options.password_dir && ::mkdir(options.password_dir->c_str(), 0700) != 0 && errno != EEXIST)
-    return fail(errno_error("acl: mkdir('" + *options.password_dir + "')"));
+  if (options.password_dir) {
+    // Made with the folders above it; the password folder itself is its owner's only.
+    std::error_code error;
+    if (std::filesystem::create_directories(*options.password_dir, error) &&
+        ::chmod(options.password_dir->c_str(), 0700) != 0)
+      return fail(errno_error("acl: chmod('" + *options.password_dir + "')"));
+    if (error) return fail(make_error("acl: create '" + *options.password_dir + "': " + error.message()));
+  }
 
   std::vector<AclUser> users;
   std::string summary;
