@@ -29,10 +29,12 @@ struct Patterns {
   std::string counts = keys::kFunctionExecutions;
 };
 
-// What every reading verb of the CLI sends: status, ls, logs [-f], get, function list|show, package list|show.
-const std::vector<std::string> kReadCommands = {"exists", "get",  "hget",   "hgetall",      "hmget",
-                                                "select", "smembers", "subscribe", "type",  "xinfo|groups",
-                                                "xrange", "xread", "xrevrange", "zrevrange"};
+// What every reading verb of the CLI sends: status, ls, logs [-f], get, function list|show, package list|show
+// (cli/function_store.cc reads definitions with plain commands: no role but hutchd's may run Lua).
+const std::vector<std::string> kReadCommands = {"exists",   "get",       "hget",    "hgetall", "hkeys",
+                                                "hlen",     "hmget",     "hstrlen", "select",  "smembers",
+                                                "subscribe", "type",     "xinfo|groups", "xrange", "xread",
+                                                "xrevrange", "zrevrange"};
 
 std::vector<std::string> with(std::vector<std::string> commands, std::vector<std::string> more) {
   commands.insert(commands.end(), more.begin(), more.end());
@@ -50,7 +52,8 @@ std::vector<AclRole> make_roles() {
   AclRole supervisor{
       "supervisor",
       with({}, {"client|id", "client|setname", "client|unblock", "eval", "eval_ro", "exists", "get", "hget",
-                "hgetall", "hincrby", "hmget", "hset", "pexpire", "publish", "select", "set", "strlen", "type",
+                "hgetall", "hincrby", "hkeys", "hlen", "hmget", "hset", "hstrlen", "pexpire", "publish", "select",
+                "set", "strlen", "type",
                 "xack", "xadd", "xautoclaim", "xclaim", "xgroup|create", "xinfo|groups", "xpending", "xrange",
                 "xreadgroup", "xtrim", "zadd", "zremrangebyscore"}),
       {{kReadWrite, p.jobs}, {kReadWrite, p.records}, {kReadWrite, p.logs}, {kReadWrite, p.index},
@@ -68,7 +71,7 @@ std::vector<AclRole> make_roles() {
   // function create|update|delete and package push|delete (cli/function_store.cc, package.cc), and reading.
   AclRole operator_role{
       "operator",
-      with(kReadCommands, {"del", "exec", "hdel", "hset", "multi", "sadd", "set", "srem"}),
+      with(kReadCommands, {"del", "exec", "hdel", "hset", "multi", "sadd", "set", "srem", "strlen"}),
       {{kRead, p.jobs}, {kRead, p.records}, {kRead, p.logs}, {kRead, p.index}, {kRead, p.uploads},
        {kRead, p.outputs}, {kReadWrite, p.definitions}, {kReadWrite, p.functions}, {kReadWrite, p.blobs},
        {kReadWrite, p.packages}, {kReadWrite, p.package_names}, {kReadWrite, p.counts}},

@@ -86,7 +86,10 @@ if record[1] and record[1] ~= 'running' then
   return 'final'
 end
 if not owns(ARGV[4], ARGV[2], ARGV[3]) then return 'stale' end
-if ARGV[5] ~= '' and redis.call('EXISTS', ARGV[5]) == 1 then redis.call('HINCRBY', ARGV[6], ARGV[7], 1) end
+-- The count is best effort: whoever can write the counter hash may have made it a string, or the count a
+-- word, and that must never keep the record from being written. It lives outside hutch:fn:*, which hutchd
+-- may only read (docs/security.md, roles).
+if ARGV[5] ~= '' and redis.call('EXISTS', ARGV[5]) == 1 then redis.pcall('HINCRBY', ARGV[6], ARGV[7], 1) end
 run_commands(8)
 return 'written'
 )lua";

@@ -61,7 +61,8 @@ std::string_view describe_write_outcome(WriteOutcome outcome);
 Command running_write_command(const std::string &id, const Fence &fence, const std::vector<Command> &commands);
 // The final record with everything that lands with it (docs/protocol.md, "Delivery", the four cases).
 // `counted_function`: a user function whose count in hutch:fn-executions goes up if it still exists ("" for
-// none).
+// none); a counter hash that is no longer a hash of counts is left as it is, and the record written all the
+// same.
 Command final_write_command(const std::string &id, const Fence &fence, const std::string &counted_function,
                             const std::vector<Command> &commands);
 

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "gmock/gmock.h"
-#include "tests/security/security_test.h"
+#include "tests/security/control_plane.h"
 #include "tests/support/record_checks.h"
 
 namespace hutch::test {
@@ -13,23 +13,6 @@ namespace {
 
 using testing::HasSubstr;
 using testing::Not;
-
-class ControlPlaneTest : public SecurityTest {
- protected:
-  void SetUp() override {
-    SecurityTest::SetUp();
-    scratch_ = std::make_unique<TempDir>("/tmp/hutch-control-plane");
-  }
-  // A user function made the way an operator would, whose stored fields a test then rewrites by hand.
-  void create_shell_function(const std::string &name) {
-    CommandResult created = run_hutch({"function", "create", name, "--entry", "sh run.sh", "--file",
-                                       write_file_in(*scratch_, "run.sh", "echo hi\n")});
-    ASSERT_EQ(created.exit_code(), 0) << created.out << created.err;
-  }
-
- private:
-  std::unique_ptr<TempDir> scratch_;
-};
 
 // Every line of hutchd's log is "<time> <LEVEL> <message>"; none starts with the forged time.
 void expect_one_line_per_event(const std::string &log) {
@@ -55,9 +38,8 @@ TEST_F(ControlPlaneTest, ControlCharactersInStoredFieldsCannotForgeLogLines) {
   Fields by_name = run_job({{"function", "hello" + forged}});
   EXPECT_EQ(by_name["status"], "rejected") << describe_fields(by_name);
 
-  create_shell_function("forge");
-  ASSERT_EQ(redis().command({"HSET", "hutch:fn:forge", "entry", "no-such-program" + forged}).type,
-            Reply::Type::kInteger);
+  put_function("forge", "sh run.sh", {{"run.sh", "echo hi\n"}});
+  ASSERT_EQ(redis().command({"HSET", "hutch:fn:forge", "entry", "x" + forged}).type, Reply::Type::kInteger);
   std::string id = redis().xadd_job({{"function", "forge"}});
   Fields by_entry = redis().wait_for_final(id, 30s);
   EXPECT_NE(by_entry["status"], "succeeded") << describe_fields(by_entry);
@@ -75,9 +57,7 @@ TEST_F(ControlPlaneTest, ControlCharactersInStoredFieldsCannotForgeLogLines) {
 // Under hutch:, a job's input may only be an upload or an earlier output, never another of hutch's keys.
 TEST_F(ControlPlaneTest, InputFilesCannotNameHutchsOwnKeys) {
   HUTCH_REQUIRE_ROOT();
-  create_shell_function("secret");
-  Fields definition = redis().hgetall("hutch:fn:secret");
-  const std::string blob = "hutch:blob:" + definition["package_sha256"];
+  const std::string blob = "hutch:blob:" + put_function("secret", "sh run.sh", {{"run.sh", "echo hi\n"}});
   ASSERT_EQ(redis().command({"TYPE", blob}).text, "string") << "the code the attacker wants to read";
   std::string earlier = run_job({{"function", "hello"}})["id"];
   ASSERT_FALSE(earlier.empty());

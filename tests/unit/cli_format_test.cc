@@ -274,6 +274,11 @@ TEST(CliAcl, RolesAreLeastPrivilege) {
   EXPECT_FALSE(allows(viewer, "set"));
   EXPECT_FALSE(allows(submitter, "del"));
   EXPECT_TRUE(allows(supervisor, "eval_ro"));
+  // Lua (even read-only) can busy Redis for everyone: only hutchd's user runs scripts.
+  for (const AclRole *reader : {&submitter, &viewer, &operator_role}) {
+    EXPECT_FALSE(allows(*reader, "eval")) << reader->name;
+    EXPECT_FALSE(allows(*reader, "eval_ro")) << reader->name;
+  }
   for (const AclRole &each : acl_roles()) {
     EXPECT_TRUE(std::is_sorted(each.commands.begin(), each.commands.end())) << each.name;
     for (const char *never : {"flushall", "config", "keys", "acl", "debug", "shutdown", "@all", "script", "del"}) {
