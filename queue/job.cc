@@ -84,6 +84,13 @@ std::optional<std::string> check_input(std::string &&text, Job &job) {
   return std::nullopt;
 }
 
+// Outside hutch: any key (Redis' ACL, if any, decides what hutchd may read); under it only uploads and
+// earlier outputs, which a submitter may read anyway.
+bool may_be_input_key(const std::string &key) {
+  return !key.starts_with(keys::kReservedPrefix) || key.starts_with(keys::kUploadPrefix) ||
+         key.starts_with(keys::kOutputPrefix);
+}
+
 std::optional<std::string> check_files(std::string &&given, Job &job) {
   std::string field(keys::job::kFiles);
   if (given.size() > kMaxFilesFieldBytes) return too_large(field, given.size());
@@ -102,6 +109,10 @@ std::optional<std::string> check_files(std::string &&given, Job &job) {
     const std::string &key_text = key.get_ref<const std::string &>();
     if (key_text.empty() || key_text.size() > kMaxKeyBytes)
       return field + ": the key of " + quote_value(name) + " must be 1-1024 bytes long";
+    if (!may_be_input_key(key_text))
+      return field + ": the key of " + quote_value(name) + " is " + quote_value(key_text) +
+             ", one of hutch's own keys; input files under hutch: must be under hutch:upload: or hutch:out: (an "
+             "upload, or an earlier execution's output); store the file first, e.g. hutch put img:1 " + name;
     job.files.push_back({name, key_text});
   }
   return std::nullopt;
@@ -113,6 +124,11 @@ std::optional<std::string> check_out(const std::string &text, Job &job) {
   bool printable = std::all_of(text.begin(), text.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
   if (text.empty() || text.size() > kMaxKeyBytes - kMaxFileNameBytes - 1 || !printable)
     return field + ": " + quote_value(text) + " is not a usable key prefix; " + kOutRule;
+  // hutchd writes the output keys with its own rights, which reach hutch:out:<every id> and hutch's other keys.
+  if (text.starts_with(keys::kReservedPrefix) && text != keys::default_output_prefix(job.id))
+    return field + ": " + quote_value(text) +
+           " is under hutch:, whose keys are hutch's own; the only prefix allowed there is the job's default, "
+           "hutch:out:<its id>: leave out out for it, or use a prefix of your own, e.g. results:42";
   return std::nullopt;
 }
 
