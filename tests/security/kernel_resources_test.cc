@@ -105,8 +105,8 @@ TEST_F(SecurityTest, LoopbackTcpBuffersAreHeldToTheJobsMemoryLimit) {
 // fill the limit end the job `oom`.
 TEST_F(SecurityTest, InputFilesCountAgainstTheJobsMemory) {
   HUTCH_REQUIRE_ROOT();
-  const std::string big = "hutch:test:input-60m:" + std::to_string(::getpid());
-  const std::string fitting = "hutch:test:input-32m:" + std::to_string(::getpid());
+  const std::string big = "hutch:upload:test-input-60m:" + std::to_string(::getpid());
+  const std::string fitting = "hutch:upload:test-input-32m:" + std::to_string(::getpid());
   ASSERT_FALSE(redis().command({"SET", big, std::string(60 * kMiB, 'x')}).is_error());
   ASSERT_FALSE(redis().command({"SET", fitting, std::string(32 * kMiB, 'y')}).is_error());
 
@@ -124,7 +124,7 @@ TEST_F(SecurityTest, InputFilesCountAgainstTheJobsMemory) {
   EXPECT_GE(*peak, 32 * kMiB) << "the job's memory holds its 32 MiB input file";
 
   // Exactly the limit passes the check, but leaves nothing for the job's own processes: its limit holds it.
-  const std::string full = "hutch:test:input-24m:" + std::to_string(::getpid());
+  const std::string full = "hutch:upload:test-input-24m:" + std::to_string(::getpid());
   ASSERT_FALSE(redis().command({"SET", full, std::string(24 * kMiB, 'z')}).is_error());
   Fields filled = run_job({{"function", "hello"}, {"memory", "24M"}, {"files", R"({"full.bin":")" + full + R"("})"}});
   EXPECT_EQ(filled["status"], "oom") << describe_fields(filled);
