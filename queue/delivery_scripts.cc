@@ -3,6 +3,7 @@
 #include "queue/function_definition.h"
 #include "queue/keys.h"
 #include "queue/redis_connection.h"
+#include "queue/reply_limits.h"
 
 namespace hutch {
 namespace {
@@ -161,9 +162,7 @@ Result<ClaimedEntry> parse_claimed(const redisReply *entry) {
   ClaimedEntry claimed;
   claimed.id = reply_string(entry->element[0]);
   claimed.attempt = static_cast<int>(entry->element[1]->integer);
-  const redisReply *fields = entry->element[2];
-  for (size_t i = 0; i + 1 < fields->elements; i += 2)
-    claimed.fields.emplace_back(reply_string(fields->element[i]), reply_string(fields->element[i + 1]));
+  claimed.fields = stream_fields_of(entry->element[2]);
   return claimed;
 }
 

@@ -21,6 +21,22 @@ std::string joined(const std::vector<std::string> &names) {
 const std::string kTimeoutRule = "use seconds > 0 and <= 300, e.g. 5 or 2.5";
 const std::string kMemoryRule = "use bytes with an optional K, M or G suffix, from 4M to 64G, e.g. 256M";
 const std::string kCpuRule = "use cores from 0.01 to 256, e.g. 0.5 or 2";
+const std::string kFieldNames = "function, input, timeout, memory, cpu, files and out";
+const std::string kOutRule = "use 1-768 printable characters without spaces, e.g. results:42";
+
+// The rule a field's size breaks, for a value too long to be read or kept.
+std::string size_rule(const std::string &field) {
+  if (field == keys::job::kInput || field == keys::job::kFiles) return "the limit is 1 MiB (1048576 bytes)";
+  if (field == keys::job::kFunction) return "a function name is at most 64 characters";
+  if (field == keys::job::kTimeout) return kTimeoutRule;
+  if (field == keys::job::kMemory) return kMemoryRule;
+  if (field == keys::job::kCpu) return kCpuRule;
+  return kOutRule;
+}
+
+std::string too_large(const std::string &field, uint64_t bytes) {
+  return field + ": " + std::to_string(bytes) + " bytes is too large; " + size_rule(field);
+}
 
 std::optional<std::string> check_timeout(const std::string &text, Job &job) {
   auto value = parse_decimal(text);
@@ -55,12 +71,16 @@ bool is_json_text(const std::string &text) {
   return text.find('\0') == std::string::npos && nlohmann::json::accept(text);
 }
 
-std::optional<std::string> check_input(const std::string &text, Job &job) {
-  job.input = text;
+std::optional<std::string> check_input(std::string &&text, Job &job) {
   std::string field(keys::job::kInput);
-  if (text.size() > kMaxInputBytes)
-    return field + ": " + std::to_string(text.size()) + " bytes is too large; the limit is 1 MiB (1048576 bytes)";
-  if (!is_json_text(text)) return field + ": " + quote_value(text) + " is not valid JSON; send JSON text, e.g. {\"name\":\"Ada\"}";
+  if (text.size() > kMaxInputBytes) {
+    job.input.clear();  // over its rule: neither kept nor stored
+    job.input_over_rule = true;
+    return too_large(field, text.size());
+  }
+  job.input = std::move(text);
+  if (!is_json_text(job.input))
+    return field + ": " + quote_value(job.input) + " is not valid JSON; send JSON text, e.g. {\"name\":\"Ada\"}";
   return std::nullopt;
 }
 
@@ -71,9 +91,11 @@ bool may_be_input_key(const std::string &key) {
          key.starts_with(keys::kOutputPrefix);
 }
 
-std::optional<std::string> check_files(const std::string &text, Job &job) {
-  job.files_json = text;
+std::optional<std::string> check_files(std::string &&given, Job &job) {
   std::string field(keys::job::kFiles);
+  if (given.size() > kMaxFilesFieldBytes) return too_large(field, given.size());
+  job.files_json = std::move(given);
+  const std::string &text = job.files_json;
   const std::string shape = "give a JSON object mapping a file name to a Redis key, e.g. {\"photo.jpg\":\"img:1\"}";
   auto parsed = is_json_text(text) ? nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false)
                                    : nlohmann::json(nlohmann::json::value_t::discarded);
@@ -101,8 +123,7 @@ std::optional<std::string> check_out(const std::string &text, Job &job) {
   std::string field(keys::job::kOut);
   bool printable = std::all_of(text.begin(), text.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
   if (text.empty() || text.size() > kMaxKeyBytes - kMaxFileNameBytes - 1 || !printable)
-    return field + ": " + quote_value(text) +
-           " is not a usable key prefix; use 1-768 printable characters without spaces, e.g. results:42";
+    return field + ": " + quote_value(text) + " is not a usable key prefix; " + kOutRule;
   // hutchd writes the output keys with its own rights, which reach hutch:out:<every id> and hutch's other keys.
   if (text.starts_with(keys::kReservedPrefix) && text != keys::default_output_prefix(job.id))
     return field + ": " + quote_value(text) +
@@ -111,16 +132,17 @@ std::optional<std::string> check_out(const std::string &text, Job &job) {
   return std::nullopt;
 }
 
-std::optional<std::string> check_function(const std::string &text, const FunctionCatalog &functions, Job &job) {
-  job.function = text;
-  if (functions.exists(text)) return std::nullopt;
-  return std::string(keys::job::kFunction) + ": " + quote_value(text) + " is not a known function; known functions are " +
-         joined(functions.names());
+std::optional<std::string> check_function(std::string &&text, const FunctionCatalog &functions, Job &job) {
+  if (text.size() > kMaxFunctionNameBytes) return too_large(std::string(keys::job::kFunction), text.size());
+  job.function = std::move(text);
+  if (functions.exists(job.function)) return std::nullopt;
+  return std::string(keys::job::kFunction) + ": " + quote_value(job.function) +
+         " is not a known function; known functions are " + joined(functions.names());
 }
 
 }  // namespace
 
-ParsedJob parse_job(const std::string &id, const StreamFields &fields, const FunctionCatalog &functions,
+ParsedJob parse_job(const std::string &id, StreamFields fields, const FunctionCatalog &functions,
                     const JobDefaults &defaults) {
   ParsedJob parsed;
   Job &job = parsed.job;
@@ -133,34 +155,53 @@ ParsedJob parse_job(const std::string &id, const StreamFields &fields, const Fun
   auto reject = [&](std::optional<std::string> problem) {
     if (problem && !parsed.rejection) parsed.rejection = std::move(problem);
   };
+  // Only the first fields of an entry with very many were read (queue/reply_limits.h): its count is enough.
+  uint64_t field_count = std::max<uint64_t>(fields.total_fields, fields.fields.size());
+  if (field_count > kMaxFieldsPerJob)
+    reject("the entry has " + std::to_string(field_count) + " fields; a job has at most " +
+           std::to_string(kMaxFieldsPerJob) + ": " + kFieldNames);
   std::set<std::string> seen;
   bool has_function = false;
-  for (const auto &[name, value] : fields) {
+  for (StreamField &field : fields.fields) {
+    const std::string &name = field.name;
+    if (field.unread_name_bytes > 0) {
+      reject("a field name of " + std::to_string(field.unread_name_bytes) + " bytes is not a job field; the fields are " +
+             kFieldNames);
+      continue;
+    }
     if (!seen.insert(name).second) {
       reject("field " + quote_value(name) + " is given twice; give each field once");
       continue;
     }
-    if (name == keys::job::kFunction) {
-      has_function = true;
-      reject(check_function(value, functions, job));
+    if (name == keys::job::kFunction) has_function = true;
+    if (name == keys::job::kTimeout) job.timeout_given = true;
+    if (name == keys::job::kMemory) job.memory_given = true;
+    if (name == keys::job::kCpu) job.cpu_given = true;
+    bool known = name == keys::job::kFunction || name == keys::job::kInput || name == keys::job::kTimeout ||
+                 name == keys::job::kMemory || name == keys::job::kCpu || name == keys::job::kFiles ||
+                 name == keys::job::kOut;
+    if (!known) {
+      reject("unknown field " + quote_value(name) + "; the fields are " + kFieldNames);
+    } else if (field.unread_value_bytes > 0) {
+      if (name == keys::job::kInput) {
+        job.input.clear();  // not kept, so not stored
+        job.input_over_rule = true;
+      }
+      reject(too_large(name, field.unread_value_bytes));
+    } else if (name == keys::job::kFunction) {
+      reject(check_function(std::move(field.value), functions, job));
     } else if (name == keys::job::kInput) {
-      reject(check_input(value, job));
+      reject(check_input(std::move(field.value), job));
     } else if (name == keys::job::kTimeout) {
-      job.timeout_given = true;
-      reject(check_timeout(value, job));
+      reject(check_timeout(field.value, job));
     } else if (name == keys::job::kMemory) {
-      job.memory_given = true;
-      reject(check_memory(value, job));
+      reject(check_memory(field.value, job));
     } else if (name == keys::job::kCpu) {
-      job.cpu_given = true;
-      reject(check_cpu(value, job));
+      reject(check_cpu(field.value, job));
     } else if (name == keys::job::kFiles) {
-      reject(check_files(value, job));
-    } else if (name == keys::job::kOut) {
-      reject(check_out(value, job));
+      reject(check_files(std::move(field.value), job));
     } else {
-      reject("unknown field " + quote_value(name) +
-             "; the fields are function, input, timeout, memory, cpu, files and out");
+      reject(check_out(field.value, job));
     }
   }
   if (job.output_prefix.empty()) job.output_prefix = keys::default_output_prefix(id);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <utility>
@@ -14,7 +15,30 @@
 
 namespace hutch {
 
-using StreamFields = std::vector<std::pair<std::string, std::string>>;
+// The most any job field may hold (input and files: 1 MiB; the others far less). The reader connection
+// reads a longer name or value as its size only (queue/reply_limits.h).
+inline constexpr size_t kMaxFieldBytes = 1 << 20;
+
+// One field of a stream entry as hutchd read it. A name or value longer than kMaxFieldBytes was not read:
+// it is empty here and its size is in unread_*_bytes.
+struct StreamField {
+  StreamField(std::string field_name, std::string field_value)
+      : name(std::move(field_name)), value(std::move(field_value)) {}
+  std::string name;
+  std::string value;
+  uint64_t unread_name_bytes = 0;
+  uint64_t unread_value_bytes = 0;
+  bool operator==(const StreamField &) const = default;
+};
+
+// A stream entry's fields in order; past the first few (queue/reply_limits.h) only their number was read.
+struct StreamFields {
+  StreamFields() = default;
+  StreamFields(std::initializer_list<StreamField> list) : fields(list), total_fields(list.size()) {}
+  std::vector<StreamField> fields;
+  uint64_t total_fields = 0;  // fields.size() unless the entry had more than were read
+  bool operator==(const StreamFields &) const = default;
+};
 
 struct JobDefaults {
   double timeout_seconds = 5.0;
@@ -27,7 +51,10 @@ inline constexpr uint64_t kMinMemoryBytes = 4ULL << 20;
 inline constexpr uint64_t kMaxMemoryBytes = 64ULL << 30;
 inline constexpr double kMinCpuCores = 0.01;
 inline constexpr double kMaxCpuCores = 256.0;
-inline constexpr size_t kMaxInputBytes = 1 << 20;
+inline constexpr size_t kMaxInputBytes = kMaxFieldBytes;
+inline constexpr size_t kMaxFilesFieldBytes = kMaxFieldBytes;
+inline constexpr size_t kMaxFieldsPerJob = 7;  // function, input, timeout, memory, cpu, files, out
+inline constexpr size_t kMaxFunctionNameBytes = 64;  // the name rule's length; a longer one is not stored
 inline constexpr size_t kMaxJobFiles = 100;
 inline constexpr size_t kMaxKeyBytes = 1024;
 
@@ -40,8 +67,9 @@ struct JobFile {
 struct Job {
   std::string id;              // stream entry id = execution id
   int64_t enqueued_at_ms = 0;  // from the id
-  std::string function;
+  std::string function;        // empty when the field was over 64 bytes (not stored)
   std::string input = "null";  // JSON text
+  bool input_over_rule = false;  // over 1 MiB: not kept, and the record does not store it
   double timeout_seconds = 0;
   uint64_t memory_bytes = 0;
   double cpu_cores = 0;
@@ -50,7 +78,7 @@ struct Job {
   bool memory_given = false;
   bool cpu_given = false;
   std::vector<JobFile> files;      // sorted by name
-  std::string files_json;          // the field as sent, for the record; empty when absent
+  std::string files_json;          // the field as sent, for the record; empty when absent or over its rule
   std::string output_prefix;       // output file <name> is stored as <output_prefix>/<name>
   int attempt = 1;                 // the entry's delivery count in the consumer group (queue/delivery_scripts.h)
 };
@@ -65,7 +93,8 @@ struct FunctionCatalog {
   std::function<std::vector<std::string>()> names;
 };
 
-ParsedJob parse_job(const std::string &id, const StreamFields &fields, const FunctionCatalog &functions,
+// Takes the fields by value: their values move into the job, so hutchd holds one copy of each.
+ParsedJob parse_job(const std::string &id, StreamFields fields, const FunctionCatalog &functions,
                     const JobDefaults &defaults = {});
 
 // Value parsers, exposed for flags and tests. nullopt when the text is not of the form.

@@ -7,8 +7,9 @@
 namespace hutch {
 namespace {
 
-// KEYS: the job's input keys. ARGV: per-file cap, per-job cap. Answers {"ok", value...} or a refusal:
-// {"missing", index}, {"type", index, type}, {"file", index, bytes}, {"job", total bytes}.
+// KEYS: the job's input keys. ARGV: per-file cap, per-job cap, the job's memory limit. Answers
+// {"ok", value...} or a refusal: {"missing", index}, {"type", index, type}, {"file", index, bytes},
+// {"job", total bytes}, {"memory", total bytes}.
 constexpr const char kFetchScript[] = R"lua(
 local total = 0
 for i, key in ipairs(KEYS) do
@@ -20,6 +21,7 @@ for i, key in ipairs(KEYS) do
   total = total + bytes
 end
 if total > tonumber(ARGV[2]) then return {'job', total} end
+if total > tonumber(ARGV[3]) then return {'memory', total} end
 local answer = {'ok'}
 for i, key in ipairs(KEYS) do answer[#answer + 1] = redis.call('GET', key) end
 return answer
@@ -47,6 +49,7 @@ Command fetch_files_command(const Job &job, const FileCaps &caps) {
   for (const JobFile &file : job.files) eval.push_back(file.key);
   eval.push_back(std::to_string(caps.per_file_bytes));
   eval.push_back(std::to_string(caps.per_job_bytes));
+  eval.push_back(std::to_string(job.memory_bytes));
   return eval;
 }
 
@@ -75,7 +78,7 @@ std::variant<FetchedFiles, FetchRefusal> parse_fetch_reply(const redisReply *rep
       const redisReply *value = reply->element[i];
       if (value->type != REDIS_REPLY_STRING)
         return FetchRefusal{"files: " + named(job.files[i - 1]) + " did not read back as a string", false};
-      fetched.contents.emplace_back(value->str, value->len);
+      fetched.contents.emplace_back(value->str, value->len);  // a view: valid while the reply lives
     }
     return fetched;
   }
@@ -95,6 +98,12 @@ std::variant<FetchedFiles, FetchRefusal> parse_fetch_reply(const redisReply *rep
     auto bytes = static_cast<uint64_t>(element_integer(reply, 1));
     return FetchRefusal{"files: the input files hold " + std::to_string(bytes) + " bytes together; at most " +
                         describe_bytes(caps.per_job_bytes) + " per job"};
+  }
+  if (verdict == "memory") {
+    auto bytes = static_cast<uint64_t>(element_integer(reply, 1));
+    return FetchRefusal{"files: the input files hold " + std::to_string(bytes) +
+                        " bytes together, more than the job's memory limit of " + describe_bytes(job.memory_bytes) +
+                        "; input files count against the job's memory: give it more (memory) or send less"};
   }
   return unexpected;
 }

@@ -1,8 +1,9 @@
 // Files in and out of a job, on the Redis side (docs/protocol.md, "Files").
 //
 // In: one EVAL_RO reads every key the job's `files` names, atomically, and only when all exist, are strings
-// and fit the caps; otherwise it answers which key broke which rule, without sending any value. So a 500 MB
-// value is never shipped just to be refused, and the job sees one consistent snapshot of its inputs.
+// and fit the caps and the job's memory limit (input files count against it: sandbox/input_files.h);
+// otherwise it answers which key broke which rule, without sending any value. So a 500 MB value is never
+// shipped just to be refused, and the job sees one consistent snapshot of its inputs.
 // Out: the files a successful function left in $HUTCH_OUT become SETs inside the final record's MULTI, so
 // `files_out` and the keys it names land together. Pure logic: commands and replies, no connection.
 #pragma once
@@ -11,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -24,9 +26,10 @@ struct FileCaps {
   uint64_t per_job_bytes = 256ULL << 20;
 };
 
-// The job's input files, in the order of job.files.
+// The job's input files, in the order of job.files: views into the reply, valid only while it lives (the
+// reply callback), so that hutchd copies each file once, straight into the sandbox's memfd.
 struct FetchedFiles {
-  std::vector<std::string> contents;
+  std::vector<std::string_view> contents;
 };
 // Why the job cannot run: a sentence naming the key and the rule. `job_at_fault`: the job named keys that
 // are missing, too large, not strings or beyond what Redis lets hutchd's user read (it is rejected);

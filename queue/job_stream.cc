@@ -5,6 +5,7 @@
 
 #include "queue/delivery_scripts.h"
 #include "queue/keys.h"
+#include "queue/reply_limits.h"
 
 namespace hutch {
 namespace {
@@ -16,14 +17,6 @@ int64_t steady_ms() {
   return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
-StreamFields entry_fields(const redisReply *fields) {
-  StreamFields out;
-  if (fields == nullptr || fields->type != REDIS_REPLY_ARRAY) return out;
-  for (size_t i = 0; i + 1 < fields->elements; i += 2)
-    out.emplace_back(reply_string(fields->element[i]), reply_string(fields->element[i + 1]));
-  return out;
-}
-
 }  // namespace
 
 JobStream::JobStream(RedisConnection &reader, RedisConnection &writer, std::string consumer, int64_t lease_ms,
@@ -32,7 +25,10 @@ JobStream::JobStream(RedisConnection &reader, RedisConnection &writer, std::stri
       writer_(writer),
       consumer_(std::move(consumer)),
       lease_ms_(lease_ms),
-      claim_interval_ms_(claim_interval_ms) {}
+      claim_interval_ms_(claim_interval_ms) {
+  // Entries come from whoever may XADD: their oversized values and surplus fields are read as sizes.
+  reader_.limit_replies(&kJobEntryReplyLimits);
+}
 
 void JobStream::on_reader_ready() {
   group_ready_ = false;
@@ -67,7 +63,8 @@ void JobStream::read_next() {
     if (on_stopped_) std::exchange(on_stopped_, nullptr)();
     return;
   }
-  size_t free = handlers_.free_slots();
+  // Never more entries than the reply limits keep in one array (a larger concurrency reads in rounds).
+  size_t free = std::min(handlers_.free_slots(), kMaxEntriesPerRead);
   if (free == 0) return;
   if (!said_reading_) {
     said_reading_ = true;
@@ -145,7 +142,7 @@ void JobStream::handle_read(const redisReply *reply) {
       for (size_t e = 0; e < entries->elements; ++e) {
         const redisReply *entry = entries->element[e];
         if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2) continue;
-        handlers_.on_entry(reply_string(entry->element[0]), 1, entry_fields(entry->element[1]));
+        handlers_.on_entry(reply_string(entry->element[0]), 1, stream_fields_of(entry->element[1]));
       }
     }
   }

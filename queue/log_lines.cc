@@ -37,8 +37,8 @@ std::string LogBudget::marker(uint64_t cap_bytes) {
 
 void LogBudget::admit(bool is_stderr, std::string &&line, std::vector<LogLine> &out) {
   if (truncated_) return;
-  // Each line costs its bytes plus the newline it had in the function's output.
-  uint64_t cost = line.size() + 1;
+  // Each line costs what it will cost Redis: its bytes plus a stream entry's overhead.
+  uint64_t cost = line.size() + kLogLineOverheadBytes;
   if (used_bytes_ + cost > cap_bytes_) {
     truncated_ = true;
     out.push_back(LogLine{true, marker(cap_bytes_)});

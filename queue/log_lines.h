@@ -11,6 +11,11 @@
 namespace hutch {
 
 inline constexpr size_t kMaxLogLineBytes = 64 * 1024;
+// What each line costs against the log cap besides its own bytes: about what Redis spends on a stream entry
+// beyond the line's text (measured ~21 bytes for an empty line, ~26 for an 80-byte one, Redis 7.0), rounded
+// up. Without it a flood of empty lines would make one entry per byte of the cap, ~20 times the cap in Redis;
+// with it a log stream holds at most cap / 32 lines and about the cap in Redis memory (docs/protocol.md, Logs).
+inline constexpr uint64_t kLogLineOverheadBytes = 32;
 
 struct LogLine {
   bool is_stderr;
@@ -28,7 +33,8 @@ class LineSplitter {
   std::string partial_;
 };
 
-// The cap is shared by both fds of an execution. Past it one marker line is emitted, the rest dropped.
+// The cap is shared by both fds of an execution; each line counts its bytes plus kLogLineOverheadBytes.
+// Past it one marker line is emitted, the rest dropped.
 class LogBudget {
  public:
   explicit LogBudget(uint64_t cap_bytes) : cap_bytes_(cap_bytes) {}

@@ -27,7 +27,8 @@ Command base_hset(const Job &job, std::string_view status, const std::string &wo
   add(hset, keys::record::kId, job.id);
   add(hset, keys::record::kFunction, job.function);
   add(hset, keys::record::kStatus, std::string(status));
-  add(hset, keys::record::kInput, job.input);
+  // What broke its size rule is not stored: the error sentence gives its size.
+  if (!job.input_over_rule) add(hset, keys::record::kInput, job.input);
   add(hset, keys::record::kTimeout, format_number(job.timeout_seconds));
   add(hset, keys::record::kMemoryLimit, std::to_string(job.memory_bytes));
   add(hset, keys::record::kCpuLimit, format_number(job.cpu_cores));

@@ -68,6 +68,7 @@ void RedisConnection::connect() {
     return;
   }
   context_->data = this;
+  if (reply_limits_ != nullptr) hutch::limit_replies(context_->c.reader, reply_limits_);
   redisLibuvAttach(context_, loop_);
   redisAsyncSetConnectCallback(context_, handle_connect);
   redisAsyncSetDisconnectCallback(context_, handle_disconnect);

@@ -19,6 +19,7 @@
 
 #include "queue/record.h"
 #include "queue/redis_url.h"
+#include "queue/reply_limits.h"
 
 namespace hutch {
 
@@ -41,6 +42,9 @@ class RedisConnection {
   void start(Events events);
   void send(Command command, ReplyCallback callback = {}, bool retry = true);
   void send_batch(std::vector<Command> commands, ReplyCallback callback = {}, bool retry = true);
+
+  // Replies on this connection are built within `limits` (queue/reply_limits.h), which must outlive it.
+  void limit_replies(const ReplyLimits *limits) { reply_limits_ = limits; }
 
   bool is_ready() const { return state_ == State::kReady; }
   // Batches sent but not yet answered, plus those waiting for a connection.
@@ -77,6 +81,7 @@ class RedisConnection {
   // hiredis 0.14's libuv adapter drops poll errors, so a refused TCP connect never calls back: an attempt
   // that has not connected within kConnectTimeoutMs is abandoned and retried.
   uv_timer_t *connect_timer_ = nullptr;
+  const ReplyLimits *reply_limits_ = nullptr;
   uint64_t backoff_ms_ = 100;
   bool said_down_ = false;
   std::string setup_refusal_;  // why Redis refused the connection's set-up; "" while it did not

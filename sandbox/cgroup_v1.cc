@@ -1,9 +1,17 @@
 // cgroup v1: one hierarchy per controller. Each concurrency slot owns one pooled cgroup per hierarchy
 // (<own cgroup>/hutch-<instance>/slot-<n>), created once; a job only rewrites limits that changed and
 // resets the peak and CPU counters. A fresh cgroup per job would cost ~5 mkdir/rmdir pairs per job.
+//
+// TCP buffers: v1 counts a socket's buffers against its cgroup only once that cgroup's
+// memory.kmem.tcp.limit_in_bytes has been written (the first write turns the accounting on for sockets made
+// from then on; it cannot be turned off again), and then on a counter of their own, not in
+// memory.limit_in_bytes. So each slot's TCP limit is set to the job's memory limit before the job runs: a
+// job holds at most its memory limit in TCP buffers, beside its memory. Linux 6.x logs once that the file is
+// deprecated; a kernel without it leaves v1 jobs' TCP buffers uncounted (describe() says so). v2 needs
+// none of this: socket memory is part of memory.current and bounded by memory.max.
 #include <fcntl.h>
-
 #include <signal.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <cmath>
@@ -25,6 +33,7 @@ struct Slot {
   std::vector<int> procs_fd_numbers;
   CgroupLimits applied{};                                // what the files hold now
   bool limits_known = false;
+  uint64_t applied_tcp_bytes = 0;                        // memory.kmem.tcp.limit_in_bytes; 0: not written yet
   uint64_t oom_kills_before = 0;
   // Counter files read or reset on every job, kept open (pread/pwrite) rather than opened per job.
   // Not cgroup.procs: v1 caches its pid list per open file (cgroup_pidlist), so a kept fd reads stale pids.
@@ -45,7 +54,9 @@ class CgroupManagerV1 final : public CgroupManager {
   std::string describe() const override {
     std::string names;
     for (const auto &[controller, base] : bases_) names += (names.empty() ? "" : ", ") + controller;
-    return "cgroup v1 (" + names + ") under " + bases_.at("memory");
+    std::string tcp = tcp_accounting_ ? "" : "; this kernel has no memory.kmem.tcp.limit_in_bytes, so jobs' TCP "
+                                             "buffers are not counted against their memory (cgroup v2 counts them)";
+    return "cgroup v1 (" + names + ") under " + bases_.at("memory") + tcp;
   }
   Result<std::unique_ptr<JobCgroup>> open_job(int slot, const std::string &job_name,
                                               const CgroupLimits &limits) override;
@@ -67,9 +78,11 @@ class CgroupManagerV1 final : public CgroupManager {
  private:
   friend class JobCgroupV1;
   Status apply_limits(Slot &slot, const CgroupLimits &limits);
+  Status apply_tcp_limit(Slot &slot, uint64_t bytes);
 
   std::map<std::string, std::string> bases_;  // controller -> <hierarchy>/<own>/hutch-<instance>
   std::vector<Slot> slots_;
+  bool tcp_accounting_ = false;  // the kernel has memory.kmem.tcp.limit_in_bytes
 };
 
 class JobCgroupV1 final : public JobCgroup {
@@ -167,6 +180,7 @@ Status CgroupManagerV1::create_slots() {
       if (controller == "memory") {
         TRY_STATUS(open_counter(slot.max_usage, dir + "/memory.max_usage_in_bytes", O_RDWR));
         TRY_STATUS(open_counter(slot.oom_control, dir + "/memory.oom_control", O_RDONLY));
+        tcp_accounting_ = ::access((dir + "/memory.kmem.tcp.limit_in_bytes").c_str(), W_OK) == 0;
       }
       if (controller == "cpuacct") TRY_STATUS(open_counter(slot.cpuacct_usage, dir + "/cpuacct.usage", O_RDWR));
       if (opened[dir]) continue;
@@ -184,6 +198,7 @@ Status CgroupManagerV1::apply_limits(Slot &slot, const CgroupLimits &limits) {
   if (!slot.limits_known || slot.applied.memory_bytes != limits.memory_bytes) {
     TRY_STATUS(write_file(slot.memory_dir + "/memory.limit_in_bytes", std::to_string(limits.memory_bytes)));
   }
+  if (tcp_accounting_ && slot.applied_tcp_bytes != limits.memory_bytes) TRY_STATUS(apply_tcp_limit(slot, limits.memory_bytes));
   if (!slot.limits_known || slot.applied.cpu_cores != limits.cpu_cores) {
     auto quota = static_cast<uint64_t>(std::llround(limits.cpu_cores * kCpuPeriodMicroseconds));
     if (!slot.limits_known) {
@@ -197,6 +212,17 @@ Status CgroupManagerV1::apply_limits(Slot &slot, const CgroupLimits &limits) {
   }
   slot.applied = limits;
   slot.limits_known = true;
+  return {};
+}
+
+// The kernel refuses (EBUSY) a TCP limit below what the slot's sockets hold now: buffers of the previous
+// job's connections that are still closing (the slot's network namespace outlives its jobs). The previous,
+// larger limit then stays, which still bounds this job, and the next job tries again.
+Status CgroupManagerV1::apply_tcp_limit(Slot &slot, uint64_t bytes) {
+  Status written = write_file(slot.memory_dir + "/memory.kmem.tcp.limit_in_bytes", std::to_string(bytes));
+  if (!written && written.error().errno_value == EBUSY && slot.applied_tcp_bytes != 0) return {};
+  if (!written) return written;
+  slot.applied_tcp_bytes = bytes;
   return {};
 }
 

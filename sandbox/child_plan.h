@@ -9,6 +9,8 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <cstdint>
+
 namespace hutch {
 
 // The step of the child's set-up that failed, reported to the parent with errno over a close-on-exec pipe.
@@ -28,6 +30,7 @@ enum class ChildStage : int {
   kInit,
   // Not a failure: the sandbox's init reports the function's wait status (errno_value) when it ended.
   kFunctionEnded,
+  kInputFiles,
 };
 
 struct ChildReport {
@@ -61,6 +64,12 @@ struct ChildPlan {
   int work_mount_fd = -1;
   // A user function's package (mounts.h clone_read_only_tree) to attach at /function, or -1.
   int package_mount_fd = -1;
+  // The job's input files (input_files.h): a memfd holding them back to back, which the job's init copies
+  // into in/ of work_mount_fd, so that their pages are the job's memory; -1 when none.
+  int input_files_fd = -1;
+  int input_file_count = 0;
+  const char *const *input_file_names = nullptr;
+  const uint64_t *input_file_sizes = nullptr;
 
   // Become fds 0, 1, 2 and 3 of the function.
   int stdin_fd = -1;

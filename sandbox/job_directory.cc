@@ -77,16 +77,6 @@ Result<JobDirectory> JobDirectory::create(uint64_t size_bytes, uid_t owner) {
   return JobDirectory(std::move(mount));
 }
 
-Status JobDirectory::add_input(const std::string &name, std::string_view content) {
-  std::string path = std::string(kIn) + "/" + name;
-  // The mode is applied past the umask of root's own process (0444 is read-only for everyone anyway).
-  UniqueFd file(::openat(mount_.get(), path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444));
-  if (!file) return fail(errno_error("create $HUTCH_IN/" + name));
-  auto written = write_all(file.get(), content.data(), content.size());
-  if (!written) return fail(written.error().context("write $HUTCH_IN/" + name));
-  return {};
-}
-
 Result<std::vector<CollectedFile>> JobDirectory::collect_outputs(uint64_t per_file_bytes, uint64_t total_bytes) const {
   auto out = open_beneath(mount_.get(), kOut, O_RDONLY | O_DIRECTORY);
   if (!out) {

@@ -2,13 +2,15 @@
 // attached to no mount namespace at all. It exists only through the fd this object owns; the job's init
 // attaches it at /work (move_mount) inside the job's own mount namespace.
 //
-// Because hutchd keeps the fd, it can fill in/ before the job and read out/ after it, when the job's
-// namespace and every process in it are gone; closing the fd frees it. So nothing is ever written to or
+// Because hutchd keeps the fd, it can read out/ after the job, when the job's namespace and every process in
+// it are gone; closing the fd frees it. The job's init fills in/ before the function starts, from inside the
+// job's cgroup (input_files.h), so that the inputs count against the job's memory. So nothing is ever written to or
 // read from a path on the host, nothing is left on disk by a crash, and the function cannot swap a
 // path for a symlink to make hutchd read or write elsewhere.
 //
 //   /work        owned by the sandbox user, the function's working directory
-//   /work/in     owned by root, read-only to the function: the job's input files ($HUTCH_IN)
+//   /work/in     owned by root, read-only to the function: the job's input files ($HUTCH_IN), written by
+//                the job's init
 //   /work/out    owned by the sandbox user: files to hand back ($HUTCH_OUT)
 #pragma once
 
@@ -16,7 +18,6 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "common/error.h"
@@ -37,9 +38,6 @@ class JobDirectory {
  public:
   // Needs CAP_SYS_ADMIN (hutchd as root). `size_bytes` caps everything the tmpfs holds, inputs included.
   static Result<JobDirectory> create(uint64_t size_bytes, uid_t owner);
-
-  // Before the job: $HUTCH_IN/<name>, read-only (root's, mode 0444).
-  Status add_input(const std::string &name, std::string_view content);
 
   // After the job: every file directly in out/, sorted by name. Anything else there (a directory, a
   // symlink, a name outside the file-name rule, too many or too large files) is an error whose sentence

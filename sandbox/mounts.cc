@@ -7,9 +7,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 
 #include "common/file_io.h"
+#include "sandbox/mount_table.h"
 #include "sandbox/namespaces.h"
 #include "sandbox/user_namespace.h"
 
@@ -25,11 +27,19 @@ struct SkeletonFile {
   std::string content;
 };
 
+// The overlays' second lower layer, which adds nothing: a read-only overlay needs two lower layers, and the
+// skeleton's /work is empty for good (every job mounts its own working directory over it).
+constexpr const char kEmptyLowerLayer[] = "/work";
+
 // Everything the helper does, decided before fork: paths, file contents, link targets.
 struct SkeletonPlan {
   std::vector<std::string> directories;
   std::vector<std::pair<std::string, std::string>> symlinks;   // link path, target
   std::vector<std::pair<std::string, std::string>> read_only_binds;  // host source, skeleton path
+  // Host directories shown through a read-only overlay of this skeleton's own (host source, skeleton path,
+  // overlay options), then the host's mounts below them bound on top (host source, skeleton path).
+  std::vector<std::array<std::string, 3>> read_only_overlays;
+  std::vector<std::pair<std::string, std::string>> submount_binds;
   std::vector<std::pair<std::string, std::string>> device_binds;     // host node, skeleton path
   std::vector<SkeletonFile> files;
   std::string host_proc_target;  // the host's proc bound here, or empty (RootSkeletonSpec::user_namespace_fd)
@@ -37,17 +47,36 @@ struct SkeletonPlan {
 
 std::string stage(const std::string &path) { return std::string(kStage) + path; }
 
-Result<SkeletonPlan> plan_skeleton(const RootSkeletonSpec &spec) {
+// /usr (and /etc/alternatives) through an overlay of the skeleton's own rather than a bind of the host's:
+// an overlay's files are inodes of its own, and file locks (flock, fcntl) live on the inode, so a job's
+// lock on a file under /usr is neither seen by the host nor by a job of another slot (each slot has its own
+// skeleton), and the host's locks are not seen by jobs. Filesystems mounted below it on the host are bound
+// on top as they are (their files keep the host's inodes: docs/security.md). Without overlays (a kernel
+// without overlayfs, or a user namespace that may not mount one), `directory` is bound as it is.
+void show_read_only(SkeletonPlan &plan, const std::vector<MountEntry> &host_mounts, const std::string &directory,
+                    bool overlay) {
+  if (!overlay) {
+    plan.read_only_binds.emplace_back(directory, stage(directory));
+    return;
+  }
+  plan.read_only_overlays.push_back(
+      {directory, stage(directory), "lowerdir=" + directory + ":" + stage(kEmptyLowerLayer)});
+  for (const std::string &submount : mount_points_below(host_mounts, directory))
+    plan.submount_binds.emplace_back(submount, stage(submount));
+}
+
+Result<SkeletonPlan> plan_skeleton(const RootSkeletonSpec &spec, bool overlays) {
   SkeletonPlan plan;
   for (const char *dir : {"/etc", "/dev", "/proc", "/tmp", "/work", "/function", "/usr", "/.old"})
     plan.directories.push_back(stage(dir));
-  plan.read_only_binds.emplace_back("/usr", stage("/usr"));
+  TRY_ASSIGN(std::vector<MountEntry> host_mounts, read_mount_table());
+  show_read_only(plan, host_mounts, "/usr", overlays);
   // Debian's alternatives: libraries in /usr (liblapack, libblas: numpy and OpenCV's Python binding) are
   // symlinks through /etc/alternatives, so without it they dangle. It holds only symlinks.
   struct stat alternatives {};
   if (::stat("/etc/alternatives", &alternatives) == 0 && S_ISDIR(alternatives.st_mode)) {
     plan.directories.push_back(stage("/etc/alternatives"));
-    plan.read_only_binds.emplace_back("/etc/alternatives", stage("/etc/alternatives"));
+    show_read_only(plan, host_mounts, "/etc/alternatives", overlays);
   }
   // Debian 12 merges /usr: /bin, /lib... are symlinks there; elsewhere they are directories to bind.
   for (const char *top : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
@@ -91,6 +120,13 @@ Result<SkeletonPlan> plan_skeleton(const RootSkeletonSpec &spec) {
   return plan;
 }
 
+int bind_read_only(const std::string &source, const std::string &target) {
+  if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) return errno;
+  if (::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
+    return errno;
+  return 0;
+}
+
 // In the helper child: only system calls on the prepared plan.
 int build_skeleton(const SkeletonPlan &plan) {
   if (::unshare(CLONE_NEWNS) != 0) return errno;
@@ -111,9 +147,14 @@ int build_skeleton(const SkeletonPlan &plan) {
     if (!written) return EIO;
   }
   for (const auto &[source, target] : plan.read_only_binds) {
-    if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) return errno;
-    if (::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
+    if (int error = bind_read_only(source, target)) return error;
+  }
+  for (const auto &[source, target, options] : plan.read_only_overlays) {
+    if (::mount("overlay", target.c_str(), "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, options.c_str()) != 0)
       return errno;
+  }
+  for (const auto &[source, target] : plan.submount_binds) {
+    if (int error = bind_read_only(source, target)) return error;
   }
   for (const auto &[source, target] : plan.device_binds) {
     if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0) return errno;
@@ -139,15 +180,21 @@ std::string tmpfs_options(uint64_t size_bytes, const char *mode, int owner_uid) 
   return options;
 }
 
-Result<UniqueFd> make_root_skeleton(const RootSkeletonSpec &spec) {
-  TRY_ASSIGN(SkeletonPlan plan, plan_skeleton(spec));
-  int user_namespace_fd = spec.user_namespace_fd;
-  return hold_namespace_built_by_helper("mnt", [&plan, user_namespace_fd] {
-    if (user_namespace_fd >= 0) {
-      if (int error = enter_user_namespace(user_namespace_fd)) return error;
-    }
-    return build_skeleton(plan);
-  });
+Result<RootSkeleton> make_root_skeleton(const RootSkeletonSpec &spec) {
+  auto build = [&spec](bool overlays) -> Result<UniqueFd> {
+    TRY_ASSIGN(SkeletonPlan plan, plan_skeleton(spec, overlays));
+    int user_namespace_fd = spec.user_namespace_fd;
+    return hold_namespace_built_by_helper("mnt", [&plan, user_namespace_fd] {
+      if (user_namespace_fd >= 0) {
+        if (int error = enter_user_namespace(user_namespace_fd)) return error;
+      }
+      return build_skeleton(plan);
+    });
+  };
+  auto with_overlays = build(true);
+  if (with_overlays) return RootSkeleton{std::move(*with_overlays), ""};
+  TRY_ASSIGN(UniqueFd with_binds, build(false));
+  return RootSkeleton{std::move(with_binds), with_overlays.error().message};
 }
 
 Result<UniqueFd> clone_read_only_tree(int directory_fd, const std::string &shown) {

@@ -1,8 +1,11 @@
 // The filesystem a job sees: not the host's root but a skeleton built once at start-up, of which each job
 // gets a private copy plus its own /proc, /tmp and working directory.
 //
-// The skeleton (a read-only tmpfs root, in a mount namespace of its own that hutchd holds by fd):
-//   /usr read-only bind (and /bin, /lib*, /sbin as on the host: merged-/usr symlinks or read-only binds)
+// The skeleton (a read-only tmpfs root, in a mount namespace of its own that hutchd holds by fd; one per
+// slot):
+//   /usr through a read-only overlay of its own (and /bin, /lib*, /sbin as on the host: merged-/usr
+//   symlinks or read-only binds). Locks live on inodes and an overlay's are its own, so a job's flock on
+//   a file under /usr is seen neither by the host nor by other slots' jobs.
 //   /etc with only ld.so.cache, localtime, passwd and group naming the sandbox users, an empty resolv.conf
 //   /dev with only null, zero, full, random, urandom and tty (binds of the host's nodes) and the fd links
 //   empty /proc, /tmp, /work to mount on. No /sys, /home, /root, /var, /run, no host /proc.
@@ -34,9 +37,16 @@ struct RootSkeletonSpec {
   int user_namespace_fd = -1;
 };
 
-// Parent side, once at start-up: builds the skeleton in a helper process and returns an fd of its mount
-// namespace. Blocking (a few ms), before the event loop runs.
-Result<UniqueFd> make_root_skeleton(const RootSkeletonSpec &spec);
+struct RootSkeleton {
+  UniqueFd mount_namespace;
+  // Empty when /usr is an overlay of the skeleton's own. Otherwise why it could not be (no overlayfs, or a
+  // user namespace that may not mount one): /usr is then a bind of the host's, locks and all.
+  std::string overlay_refused;
+};
+
+// Parent side, once at start-up (once per slot): builds the skeleton in a helper process and returns an fd
+// of its mount namespace. Blocking (a few ms), before the event loop runs.
+Result<RootSkeleton> make_root_skeleton(const RootSkeletonSpec &spec);
 
 // "size=67108864,mode=1777": mount options of the job's tmpfs mounts, prepared by the parent.
 std::string tmpfs_options(uint64_t size_bytes, const char *mode, int owner_uid = -1);

@@ -123,6 +123,7 @@ Result<SpawnedSandbox> spawn_sandbox(const SpawnOptions &options) {
   // Everything the child reads lives in this frame until fork has copied it.
   std::vector<char *> argv = to_c_array(options.argv);
   std::vector<char *> envp = to_c_array(options.environment);
+  std::vector<char *> input_file_names;
   ChildPlan plan;
   plan.report_fd = pipes.report.write.get();
   plan.parent_pid = ::getpid();
@@ -134,6 +135,13 @@ Result<SpawnedSandbox> spawn_sandbox(const SpawnOptions &options) {
   plan.work_mount_options = options.work_mount_options.c_str();
   plan.work_mount_fd = options.work_mount_fd;
   plan.package_mount_fd = options.package_mount_fd;
+  if (options.input_files != nullptr && options.input_files->count() > 0) {
+    input_file_names = to_c_array(options.input_files->names());
+    plan.input_files_fd = options.input_files->fd();
+    plan.input_file_count = static_cast<int>(options.input_files->count());
+    plan.input_file_names = input_file_names.data();
+    plan.input_file_sizes = options.input_files->sizes().data();
+  }
   plan.stdin_fd = pipes.input.get();
   plan.stdout_fd = pipes.out.write.get();
   plan.stderr_fd = pipes.err.write.get();
@@ -192,6 +200,12 @@ Result<SpawnedSandbox> request_sandbox(int spawner_socket, const SpawnOptions &o
   request.work_mount_options = options.work_mount_options;
   request.attach_work_mount = request.copy_root_skeleton && options.work_mount_fd >= 0;
   request.attach_package_mount = request.copy_root_skeleton && options.package_mount_fd >= 0;
+  request.attach_input_files = request.attach_work_mount && options.input_files != nullptr &&
+                               options.input_files->count() > 0;
+  if (request.attach_input_files) {
+    request.input_file_names = options.input_files->names();
+    request.input_file_sizes = options.input_files->sizes();
+  }
   request.join_cgroups = static_cast<uint32_t>(options.cgroup_procs_fds.size());
   std::vector<int> fds = {pipes.input.get(), pipes.out.write.get(), pipes.err.write.get(), pipes.result.get(),
                           pipes.report.write.get()};
@@ -200,6 +214,7 @@ Result<SpawnedSandbox> request_sandbox(int spawner_socket, const SpawnOptions &o
   if (request.copy_root_skeleton) fds.push_back(options.root_skeleton_fd);
   if (request.attach_work_mount) fds.push_back(options.work_mount_fd);
   if (request.attach_package_mount) fds.push_back(options.package_mount_fd);
+  if (request.attach_input_files) fds.push_back(options.input_files->fd());
   fds.insert(fds.end(), options.cgroup_procs_fds.begin(), options.cgroup_procs_fds.end());
   TRY_STATUS(send_spawn_request(spawner_socket, request, fds));
   return parent_ends(pipes);

@@ -13,6 +13,7 @@
 #include "common/unique_fd.h"
 #include "sandbox/child_plan.h"
 #include "sandbox/exec_target.h"
+#include "sandbox/input_files.h"
 
 namespace hutch {
 
@@ -38,6 +39,7 @@ struct SpawnOptions {
   std::string work_mount_options;
   int work_mount_fd = -1;             // with a skeleton: the job's working directory (job_directory.h)
   int package_mount_fd = -1;          // with a skeleton: a user function's package, shown at /function
+  const InputFiles *input_files = nullptr;  // with a working directory: copied into its in/ by the job's init
 };
 
 // A started sandbox. The read ends are non-blocking and close-on-exec; the pid stays un-reaped until the

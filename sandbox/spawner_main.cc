@@ -57,10 +57,12 @@ hutch::SpawnReply spawn_one(const hutch::SpawnRequest &request, std::vector<hutc
   int root_skeleton_fd = request.copy_root_skeleton && fds.size() > next ? fds[next++].get() : -1;
   int work_mount_fd = request.attach_work_mount && fds.size() > next ? fds[next++].get() : -1;
   int package_mount_fd = request.attach_package_mount && fds.size() > next ? fds[next++].get() : -1;
+  int input_files_fd = request.attach_input_files && fds.size() > next ? fds[next++].get() : -1;
   size_t first_cgroup = next;
   size_t expected = next + request.join_cgroups;
   if (fds.size() != expected || request.join_cgroups > hutch::kMaxCgroupProcsFds || request.rlimits.size() % 3 != 0 ||
-      request.rlimits.size() / 3 > hutch::kMaxRlimits || request.seccomp_filter.size() % sizeof(sock_filter) != 0)
+      request.rlimits.size() / 3 > hutch::kMaxRlimits || request.seccomp_filter.size() % sizeof(sock_filter) != 0 ||
+      request.input_file_names.size() != request.input_file_sizes.size())
     return {0, EINVAL, 0};
 
   std::vector<char *> argv, envp;
@@ -68,6 +70,8 @@ hutch::SpawnReply spawn_one(const hutch::SpawnRequest &request, std::vector<hutc
   argv.push_back(nullptr);
   for (const std::string &variable : request.environment) envp.push_back(const_cast<char *>(variable.c_str()));
   envp.push_back(nullptr);
+  std::vector<const char *> input_file_names;
+  for (const std::string &name : request.input_file_names) input_file_names.push_back(name.c_str());
   sock_fprog seccomp{static_cast<unsigned short>(request.seccomp_filter.size() / sizeof(sock_filter)),
                      reinterpret_cast<sock_filter *>(const_cast<char *>(request.seccomp_filter.data()))};
 
@@ -82,6 +86,12 @@ hutch::SpawnReply spawn_one(const hutch::SpawnRequest &request, std::vector<hutc
   plan.work_mount_options = request.work_mount_options.c_str();
   plan.work_mount_fd = work_mount_fd;
   plan.package_mount_fd = package_mount_fd;
+  if (input_files_fd >= 0) {
+    plan.input_files_fd = input_files_fd;
+    plan.input_file_count = static_cast<int>(input_file_names.size());
+    plan.input_file_names = input_file_names.data();
+    plan.input_file_sizes = request.input_file_sizes.data();
+  }
   plan.stdin_fd = fds[hutch::kSpawnStdin].get();
   plan.stdout_fd = fds[hutch::kSpawnStdout].get();
   plan.stderr_fd = fds[hutch::kSpawnStderr].get();

@@ -21,11 +21,11 @@
 
 namespace hutch {
 
-// The fds of a request, in this order; the next five only when the request says so (exec_by_fd,
-// join_network_namespace, copy_root_skeleton, attach_work_mount, attach_package_mount), each taking the
-// next place, then `join_cgroups` fds.
+// The fds of a request, in this order; the next six only when the request says so (exec_by_fd,
+// join_network_namespace, copy_root_skeleton, attach_work_mount, attach_package_mount, attach_input_files),
+// each taking the next place, then `join_cgroups` fds.
 enum SpawnFd : int { kSpawnStdin = 0, kSpawnStdout, kSpawnStderr, kSpawnResult, kSpawnReport, kSpawnFixedCount };
-inline constexpr int kSpawnMaxFds = kSpawnFixedCount + 5 + kMaxCgroupProcsFds;
+inline constexpr int kSpawnMaxFds = kSpawnFixedCount + 6 + kMaxCgroupProcsFds;
 
 // hutch-spawner's argument when its stdin is hutchd's user namespace (user_namespace.h) to join at start.
 // It then sends one SpawnReply before its first request: errno 0 once inside, else why it could not join.
@@ -49,12 +49,16 @@ struct SpawnRequest {
   std::string work_mount_options;
   bool attach_work_mount = false;       // an fd of the job's working directory (job_directory.h) is present
   bool attach_package_mount = false;    // an fd of a user function's package tree is present
+  bool attach_input_files = false;      // an fd of the job's packed input files (input_files.h) is present
+  std::vector<std::string> input_file_names;
+  std::vector<uint64_t> input_file_sizes;
   // cgroup.procs fds the child writes itself into: a job cgroup the spawner does not live in (cgroup v2
   // with a user namespace; a v1 slot's spawner is in its cgroup already, and its children are born there).
   uint32_t join_cgroups = 0;
   MSGPACK_DEFINE_MAP(argv, environment, exec_path, exec_by_fd, rlimits, change_identity, uid, gid, seccomp_filter,
                      working_directory, new_namespaces, join_network_namespace, copy_root_skeleton,
-                     tmp_mount_options, work_mount_options, attach_work_mount, attach_package_mount, join_cgroups);
+                     tmp_mount_options, work_mount_options, attach_work_mount, attach_package_mount, join_cgroups,
+                     attach_input_files, input_file_names, input_file_sizes);
 };
 
 struct SpawnReply {

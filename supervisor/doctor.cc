@@ -245,7 +245,10 @@ class ReportBuilder {
                               (filesystems.overlay ? "" : ", nor overlay"),
            "use a kernel built with CONFIG_TMPFS");
     } else if (!filesystems.overlay) {
-      warn("filesystems", "tmpfs is supported, overlay is not in /proc/filesystems", "modprobe overlay");
+      warn("filesystems",
+           "tmpfs is supported, overlay is not in /proc/filesystems, so jobs see /usr as a bind of the host's and "
+           "their file locks there are shared with the host",
+           "modprobe overlay");
     } else {
       ok("filesystems", "tmpfs and overlay are supported");
     }

@@ -102,6 +102,11 @@ uid_t Execution::sandbox_uid() const {
   return static_cast<uid_t>(context_.config->uid_base + slot);
 }
 
+int Execution::root_skeleton_fd() const {
+  auto slot = static_cast<size_t>(slot_);
+  return slot < context_.root_skeleton_fds.size() ? context_.root_skeleton_fds[slot] : -1;
+}
+
 // The function's uid as the kernel's audit log names it: hutchd's own in a user namespace.
 uid_t Execution::host_uid() const { return context_.user_namespace ? ::geteuid() : sandbox_uid(); }
 
@@ -130,7 +135,7 @@ FileCaps Execution::file_caps() const { return {context_.config->file_cap_bytes,
 
 void Execution::start() {
   if (job_.files.empty()) {
-    launch({});
+    launch();
     return;
   }
   if (!context_.job_directories) {
@@ -157,7 +162,21 @@ void Execution::on_files_fetched(const redisReply *reply) {
     fail_to_start("hutchd shut down while the job's input files were being read; it never started");
     return;
   }
-  launch(std::move(std::get<FetchedFiles>(fetched).contents));
+  // Straight from the reply into the memfd the job's init copies from: hutchd holds no copy of its own.
+  if (auto packed = pack_input_files(std::get<FetchedFiles>(fetched)); !packed) {
+    log_error("job " + job_.id + ": input files: " + packed.error().message);
+    fail_to_start("could not prepare the job's input files: " + packed.error().message);
+    return;
+  }
+  launch();
+}
+
+Status Execution::pack_input_files(const FetchedFiles &fetched) {
+  TRY_ASSIGN(InputFiles files, InputFiles::create());
+  for (size_t i = 0; i < fetched.contents.size() && i < job_.files.size(); ++i)
+    TRY_STATUS(files.add(job_.files[i].name, fetched.contents[i]));
+  input_files_ = std::move(files);
+  return {};
 }
 
 void Execution::refuse(const std::string &sentence) {
@@ -171,21 +190,17 @@ void Execution::refuse(const std::string &sentence) {
 }
 
 // The working directory: big enough for the inputs, the outputs a job may hand back, and as much scratch
-// space as /tmp. tmpfs takes memory only as it fills, and that memory counts against the job's limit.
-Status Execution::prepare_directory(std::vector<std::string> &input_files) {
-  uint64_t input_bytes = 0;
-  for (const std::string &content : input_files) input_bytes += content.size();
+// space as /tmp. tmpfs takes memory only as it fills, and that memory counts against the job's limit (the
+// job's init writes the inputs, so they count too).
+Status Execution::prepare_directory() {
+  uint64_t input_bytes = input_files_ ? input_files_->total_bytes() : 0;
   uint64_t size = context_.config->tmp_size_bytes + input_bytes + context_.config->job_files_cap_bytes;
   TRY_ASSIGN(JobDirectory directory, JobDirectory::create(size, sandbox_uid()));
-  for (size_t i = 0; i < input_files.size(); ++i) {
-    TRY_STATUS(directory.add_input(job_.files[i].name, input_files[i]));
-    std::string().swap(input_files[i]);  // hutchd keeps no second copy while the job runs
-  }
   directory_ = std::move(directory);
   return {};
 }
 
-void Execution::launch(std::vector<std::string> input_files) {
+void Execution::launch() {
   // Each slot has a uid of its own as root; in a user namespace every job shares one, and forgetting it
   // here could drop the record of another job running now.
   if (!context_.user_namespace) context_.seccomp_audit->forget(host_uid());
@@ -229,7 +244,7 @@ void Execution::launch(std::vector<std::string> input_files) {
 
   if (!function_.package_directory.empty()) {
     auto tree = clone_read_only_tree(function_.package_directory_fd, function_.package_directory);
-    if (!tree || context_.root_skeleton_fd < 0) {
+    if (!tree || root_skeleton_fd() < 0) {
       std::string why = tree ? "hutchd runs without root, so it cannot show the package to the sandbox"
                              : tree.error().message;
       fail_to_start("could not show the function's package to the sandbox: " + why);
@@ -238,7 +253,7 @@ void Execution::launch(std::vector<std::string> input_files) {
     package_mount_ = std::move(*tree);
   }
   if (context_.job_directories) {
-    if (auto prepared = prepare_directory(input_files); !prepared) {
+    if (auto prepared = prepare_directory(); !prepared) {
       log_error("job " + job_.id + ": working directory: " + prepared.error().message);
       fail_to_start("could not prepare the job's working directory: " + prepared.error().message);
       return;
@@ -258,18 +273,22 @@ void Execution::launch(std::vector<std::string> input_files) {
   options.new_namespaces = context_.new_namespaces;
   if (static_cast<size_t>(slot_) < context_.network_namespace_fds.size())
     options.network_namespace_fd = context_.network_namespace_fds[static_cast<size_t>(slot_)];
-  if (context_.root_skeleton_fd >= 0) {
-    options.root_skeleton_fd = context_.root_skeleton_fd;
+  if (root_skeleton_fd() >= 0) {
+    options.root_skeleton_fd = root_skeleton_fd();
     options.tmp_mount_options = tmpfs_options(context_.config->tmp_size_bytes, "1777");
     options.work_mount_options = tmpfs_options(context_.config->tmp_size_bytes, "0700", static_cast<int>(sandbox_uid()));
     options.working_directory = kJobWorkingDirectory;
   }
-  if (directory_) options.work_mount_fd = directory_->fd();
+  if (directory_) {
+    options.work_mount_fd = directory_->fd();
+    if (input_files_) options.input_files = &*input_files_;
+  }
   options.package_mount_fd = package_mount_.get();
 
   if (context_.spawners != nullptr) {
     auto requested = (*context_.spawners)[static_cast<size_t>(slot_)]->request(
         options, [this](Result<SpawnReply> reply) { on_spawned(std::move(reply)); });
+    input_files_.reset();  // the request carries its own reference; the init drops the last one
     if (!requested) {
       log_error("job " + job_.id + ": " + requested.error().message);
       fail_to_start("could not start the sandbox: " + requested.error().message);
@@ -279,6 +298,7 @@ void Execution::launch(std::vector<std::string> input_files) {
     return;
   }
   auto sandbox = spawn_sandbox(options);
+  input_files_.reset();
   if (!sandbox) {
     log_error("job " + job_.id + ": " + sandbox.error().message);
     fail_to_start("could not start the sandbox: " + sandbox.error().message);
@@ -520,6 +540,7 @@ void Execution::finish() {
     if (outcome_.files_error) verdict = classify_outcome(outcome_);
   }
   directory_.reset();  // frees the job's tmpfs: nothing of the job is left once the record is written
+  input_files_.reset();
   package_mount_.reset();
   // `hutch function show` counts executions; a function deleted meanwhile is not brought back.
   if (!function_.package_directory.empty()) facts.counted_function = job_.function;
@@ -564,6 +585,7 @@ void Execution::finish_without_record() {
              " stopped by the shutdown; handed back to the queue to run again");
   }
   directory_.reset();
+  input_files_.reset();
   package_mount_.reset();
   release_resources();
   on_finished_(*this);

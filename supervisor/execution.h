@@ -1,8 +1,8 @@
 // One job's life, as a small state machine on the event loop:
 //
 //   start: with `files`, read them from Redis first (one EVAL); a missing or oversized key rejects the job
-//   launch: write `running`, open the job's cgroup, make its working directory with the input files,
-//           spawn the sandbox, watch it
+//   launch: write `running`, open the job's cgroup, make its working directory, spawn the sandbox (whose
+//           init copies the input files in, inside the job's cgroup), watch it
 //   running: stdout/stderr -> log lines -> LogShipper; fd 3 -> result; timer -> timeout kill
 //   exited (pidfd readable): reap, kill what the function left behind in its cgroup
 //   drained: exit seen + set-up report read + all pipes at EOF + cgroup empty -> classify, collect the
@@ -60,7 +60,7 @@ struct ExecutionContext {
   bool new_namespaces = false;       // PID, mount, IPC, UTS, cgroup namespaces per job
   bool job_directories = false;      // running as root: /work is made by hutchd, with files in and out
   std::vector<int> network_namespace_fds;  // an empty network namespace per slot (none: the host's)
-  int root_skeleton_fd = -1;         // the root skeleton's mount namespace
+  std::vector<int> root_skeleton_fds;  // each slot's root skeleton mount namespace (none: the host's mounts)
   // cgroup v1: each slot's spawner forks its sandboxes inside the slot's cgroup. Null: hutchd forks.
   std::vector<std::unique_ptr<SlotSpawner>> *spawners = nullptr;
 };
@@ -95,8 +95,9 @@ class Execution {
  private:
   FileCaps file_caps() const;
   void on_files_fetched(const redisReply *reply);
-  void launch(std::vector<std::string> input_files);
-  Status prepare_directory(std::vector<std::string> &input_files);
+  void launch();
+  Status pack_input_files(const FetchedFiles &fetched);
+  Status prepare_directory();
   void refuse(const std::string &sentence);
   void collect_output_files(FinalFacts &facts);
   void fail_to_start(const std::string &sentence);
@@ -115,6 +116,7 @@ class Execution {
   std::vector<std::string> environment() const;
   uid_t sandbox_uid() const;
   uid_t host_uid() const;
+  int root_skeleton_fd() const;  // this slot's, or -1
   std::optional<std::string> take_output(std::string &output_json);
 
   ExecutionContext &context_;
@@ -126,6 +128,8 @@ class Execution {
 
   std::unique_ptr<JobCgroup> cgroup_;
   std::optional<JobDirectory> directory_;
+  // Packed for the job's init to copy into its /work/in (input_files.h); dropped once the sandbox has them.
+  std::optional<InputFiles> input_files_;
   UniqueFd package_mount_;  // a user function's package, read-only, until the sandbox has attached it
   std::shared_ptr<const void> keep_alive_;
   SpawnedSandbox pending_;  // while the slot's spawner forks it

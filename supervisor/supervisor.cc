@@ -134,11 +134,19 @@ Status Supervisor::prepare_namespaces(bool root) {
   int uids = root ? config_.concurrency : 1;
   for (int slot = 0; slot < uids; ++slot) skeleton.sandbox_uids.push_back(config_.uid_base + slot);
   skeleton.user_namespace_fd = user_namespace_.get();
-  auto skeleton_namespace = make_root_skeleton(skeleton);
-  if (!skeleton_namespace) return fail(skeleton_namespace.error().context("filesystem view"));
-  root_skeleton_ = std::move(*skeleton_namespace);
+  // One skeleton per slot, like the network namespaces: its /usr is an overlay of its own, so a file lock a
+  // job takes there is private to the slot (mounts.h); jobs on one slot never overlap.
+  for (int slot = 0; slot < config_.concurrency; ++slot) {
+    auto built = make_root_skeleton(skeleton);
+    if (!built) return fail(built.error().context("filesystem view"));
+    if (slot == 0 && !built->overlay_refused.empty())
+      log_warning("filesystem: /usr cannot be shown through an overlay of each slot's own (" + built->overlay_refused +
+                  "); it is bound as it is, so a job's file locks there are seen by the host and other jobs; "
+                  "modprobe overlay");
+    context_.root_skeleton_fds.push_back(built->mount_namespace.get());
+    root_skeletons_.push_back(std::move(built->mount_namespace));
+  }
   context_.new_namespaces = true;
-  context_.root_skeleton_fd = root_skeleton_.get();
   // The working directory is a tmpfs hutchd mounts itself (job_directory.h): that takes root.
   context_.job_directories = root;
   std::string user = root ? "" : "a user namespace owned by hutchd (uid " + std::to_string(config_.uid_base) +
@@ -150,8 +158,8 @@ Status Supervisor::prepare_namespaces(bool root) {
                                 describe_bytes(config_.file_cap_bytes) + " per file, " +
                                 describe_bytes(config_.job_files_cap_bytes) + " per job)"
                           : std::string(kJobWorkingDirectory) + " of the same size (no files in or out without root)";
-  log_info("filesystem: a read-only skeleton (/usr, minimal /etc and /dev) per job, with its own /proc, tmpfs /tmp "
-           "of " + describe_bytes(config_.tmp_size_bytes) + ", and " + work);
+  log_info("filesystem: a read-only skeleton per slot (/usr through an overlay of its own, minimal /etc and /dev), "
+           "copied per job, with its own /proc, tmpfs /tmp of " + describe_bytes(config_.tmp_size_bytes) + ", and " + work);
   return {};
 }
 
@@ -176,7 +184,7 @@ std::string Supervisor::isolation_tokens() const {
   if (context_.user_namespace) tokens.push_back("userns");
   if (context_.new_namespaces) {
     for (const char *token : {"pidns", "ipcns", "utsns", "cgroupns", "netns"}) tokens.push_back(token);
-    if (context_.root_skeleton_fd >= 0) tokens.push_back("rootfs");
+    if (!context_.root_skeleton_fds.empty()) tokens.push_back("rootfs");
   }
   // Inside a user namespace every job shares one uid: no capabilities, but no uid of its own.
   if (context_.change_identity && !context_.user_namespace) tokens.push_back("uid");
@@ -255,7 +263,7 @@ void Supervisor::on_entry(const std::string &id, int attempt, StreamFields field
       .exists = [this](const std::string &name) { return targets_.count(name) != 0 || is_valid_function_name(name); },
       .names = [this] { return registry_.names(); },
   };
-  ParsedJob parsed = parse_job(id, fields, catalog);
+  ParsedJob parsed = parse_job(id, std::move(fields), catalog);
   parsed.job.attempt = attempt;
   if (attempt > config_.max_attempts) {
     abandon(parsed.job);

@@ -67,7 +67,7 @@ class Supervisor {
   SeccompAudit seccomp_audit_;
   UniqueFd user_namespace_;  // not root: the one its sandboxes live in (sandbox/user_namespace.h)
   std::vector<UniqueFd> network_namespaces_;  // one per slot
-  UniqueFd root_skeleton_;
+  std::vector<UniqueFd> root_skeletons_;  // one per slot
   Slots slots_;
   std::unique_ptr<UserFunctions> user_functions_;
   std::set<std::string> resolving_;  // jobs holding a slot while their user function is looked up

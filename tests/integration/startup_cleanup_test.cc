@@ -83,7 +83,15 @@ class FakeSubtree {
     setup.join_cgroup_procs = {directory_ + "/cgroup.procs"};
     std::string error;
     sleeper_ = spawn_process({"/bin/sleep", "120"}, {}, "/dev/null", /*die_with_parent=*/true, &error, setup);
-    if (sleeper_ < 0) ADD_FAILURE() << "start sleep in " << directory_ << ": " << error;
+    if (sleeper_ < 0) {
+      ADD_FAILURE() << "start sleep in " << directory_ << ": " << error;
+      return;
+    }
+    // The child joins the cgroup itself after fork, and a v1 attach waits for an RCU grace period: a sweep
+    // started before it got there would find the subtree empty.
+    auto deadline = Clock::now() + 5s;
+    while (processes_in({directory_}).empty() && Clock::now() < deadline) std::this_thread::sleep_for(5ms);
+    if (processes_in({directory_}).empty()) ADD_FAILURE() << "sleep never appeared in " << directory_;
   }
   ~FakeSubtree() {
     if (sleeper_ > 0 && !exit_status_) stop_process(sleeper_, SIGKILL, 5s);

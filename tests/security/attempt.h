@@ -9,7 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -40,6 +43,13 @@ inline std::string try_open(const std::string &path, Access access = Access::kRe
   if (access == Access::kRead && ::read(fd, &byte, 1) < 0 && errno != EAGAIN) result = errno_name(errno);
   ::close(fd);
   return result;
+}
+
+// Sleeps `seconds` whatever signals come: how an attack holds what it took while the test looks.
+inline void hold_for(double seconds) {
+  timespec remaining{static_cast<time_t>(seconds), static_cast<long>(std::fmod(seconds, 1.0) * 1e9)};
+  while (::nanosleep(&remaining, &remaining) != 0 && errno == EINTR) {
+  }
 }
 
 inline constexpr int kConnectWaitMilliseconds = 1000;

@@ -19,19 +19,6 @@ using testing::IsEmpty;
 namespace hutch::test {
 namespace {
 
-// The first log line of execution `id` that starts with `prefix`, waiting up to `timeout`; "" if none came.
-std::string wait_for_log_line(RedisClient &redis, const std::string &id, const std::string &prefix,
-                              std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  do {
-    for (const auto &entry : redis.xrange(RedisClient::logs_key(id))) {
-      if (entry.get("line").rfind(prefix, 0) == 0) return entry.get("line");
-    }
-    std::this_thread::sleep_for(20ms);
-  } while (std::chrono::steady_clock::now() < deadline);
-  return "";
-}
-
 // kill(-1, SIGKILL) reaches only the job's own processes: another job running at the same time, hutchd and
 // its spawners all live on. In its PID namespace the attacker sees only its init (pid 1, which kill(-1)
 // skips) and itself (skipped too), so the kernel finds nobody to signal: ESRCH, and the attacker ends

@@ -26,6 +26,18 @@ void expect_denied_without_error(const Fields &record) {
   EXPECT_FALSE(record.contains("error")) << "a denied attack's record has no error: " << describe_fields(record);
 }
 
+std::string wait_for_log_line(RedisClient &redis, const std::string &id, const std::string &prefix,
+                              std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  do {
+    for (const auto &entry : redis.xrange(RedisClient::logs_key(id))) {
+      if (entry.get("line").rfind(prefix, 0) == 0) return entry.get("line");
+    }
+    std::this_thread::sleep_for(20ms);
+  } while (std::chrono::steady_clock::now() < deadline);
+  return "";
+}
+
 HutchdOptions SecurityTest::hutchd_options() {
   HutchdOptions options = HutchTest::hutchd_options();
   options.functions.insert(options.functions.end(), {
@@ -42,6 +54,9 @@ HutchdOptions SecurityTest::hutchd_options() {
                                                         {"open_devices", OPEN_DEVICES_PATH},
                                                         {"neighbour", NEIGHBOUR_PATH},
                                                         {"spy_on_neighbour", SPY_ON_NEIGHBOUR_PATH},
+                                                        {"aio_hoard", AIO_HOARD_PATH},
+                                                        {"tcp_hoard", TCP_HOARD_PATH},
+                                                        {"lock_shared_file", LOCK_SHARED_FILE_PATH},
                                                     });
   // Far above the default 60000 that every other test's hutchd uses, and different for each test process.
   uid_count_ = options.concurrency;

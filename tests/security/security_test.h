@@ -22,6 +22,10 @@ nlohmann::json output_of(const Fields &record);
 // 0, and has no `error` sentence at all (docs/protocol.md: `error` is there for every other status).
 void expect_denied_without_error(const Fields &record);
 
+// The first log line of execution `id` that starts with `prefix`, waiting up to `timeout`; "" if none came.
+std::string wait_for_log_line(RedisClient &redis, const std::string &id, const std::string &prefix,
+                              std::chrono::milliseconds timeout);
+
 class SecurityTest : public HutchTest {
  public:
   // The host pid of the job's first process (pid 2 inside its namespace) running `executable` as one of this

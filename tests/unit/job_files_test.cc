@@ -50,7 +50,7 @@ Job two_file_job() {
 
 TEST(JobFilesTest, TheFetchCommandPassesKeysAndCaps) {
   Command command = fetch_files_command(two_file_job(), {10, 20});
-  ASSERT_EQ(command.size(), 7u);
+  ASSERT_EQ(command.size(), 8u);
   // Read-only: under an ACL the supervisor may read input keys without any right to write them.
   EXPECT_EQ(command[0], "EVAL_RO");
   EXPECT_EQ(command[2], "2");
@@ -58,6 +58,7 @@ TEST(JobFilesTest, TheFetchCommandPassesKeysAndCaps) {
   EXPECT_EQ(command[4], "k:b");
   EXPECT_EQ(command[5], "10");
   EXPECT_EQ(command[6], "20");
+  EXPECT_EQ(command[7], std::to_string(256ULL << 20)) << "the job's memory limit: input files count against it";
 }
 
 TEST(JobFilesTest, AnOkAnswerGivesTheContentsInOrder) {
@@ -65,7 +66,7 @@ TEST(JobFilesTest, AnOkAnswerGivesTheContentsInOrder) {
   std::string binary("\0\n\xff", 3);
   auto fetched = parse_fetch_reply(r.array({r.string("ok"), r.string(binary), r.string("")}), two_file_job(), {});
   ASSERT_TRUE(std::holds_alternative<FetchedFiles>(fetched));
-  EXPECT_EQ(std::get<FetchedFiles>(fetched).contents, (std::vector<std::string>{binary, ""}));
+  EXPECT_EQ(std::get<FetchedFiles>(fetched).contents, (std::vector<std::string_view>{binary, ""}));
 }
 
 TEST(JobFilesTest, RefusalsNameTheKeyTheFileAndTheRule) {
@@ -85,6 +86,9 @@ TEST(JobFilesTest, RefusalsNameTheKeyTheFileAndTheRule) {
             "files: key 'k:a' (file 'a.bin') holds 2000000 bytes; at most 1 MiB per file");
   EXPECT_EQ(sentence(r.array({r.string("job"), r.integer(4000000)})).sentence,
             "files: the input files hold 4000000 bytes together; at most 3 MiB per job");
+  EXPECT_EQ(sentence(r.array({r.string("memory"), r.integer(300000000)})).sentence,
+            "files: the input files hold 300000000 bytes together, more than the job's memory limit of 256 MiB; input "
+            "files count against the job's memory: give it more (memory) or send less");
   FetchRefusal redis_error = sentence(r.string("NOSCRIPT oops", REDIS_REPLY_ERROR));
   EXPECT_FALSE(redis_error.job_at_fault) << "Redis failing is not the job's fault";
   EXPECT_FALSE(sentence(nullptr).job_at_fault);

@@ -13,7 +13,7 @@ FunctionCatalog catalog() {
   };
 }
 
-ParsedJob parse(StreamFields fields) { return parse_job("1700000000123-0", fields, catalog()); }
+ParsedJob parse(StreamFields fields) { return parse_job("1700000000123-0", std::move(fields), catalog()); }
 
 std::string rejection(StreamFields fields) {
   ParsedJob parsed = parse(std::move(fields));
@@ -109,6 +109,53 @@ TEST(JobTest, UnknownAndRepeatedFieldsAreRejected) {
             "unknown field 'timout'; the fields are function, input, timeout, memory, cpu, files and out");
   EXPECT_EQ(rejection({{"function", "hello"}, {"timeout", "5"}, {"timeout", "6"}}),
             "field 'timeout' is given twice; give each field once");
+}
+
+// A field over its size rule is neither kept nor stored; read as its size only (queue/reply_limits.h) it
+// gets the same sentence as when it was read whole.
+TEST(JobTest, FieldsOverTheirSizeRuleAreNotKept) {
+  ParsedJob parsed = parse({{"function", "hello"}, {"input", std::string(kMaxInputBytes + 1, ' ')}});
+  EXPECT_EQ(parsed.rejection.value_or(""), "input: 1048577 bytes is too large; the limit is 1 MiB (1048576 bytes)");
+  EXPECT_TRUE(parsed.job.input_over_rule);
+  EXPECT_TRUE(parsed.job.input.empty());
+
+  StreamField unread("input", "");
+  unread.unread_value_bytes = 67108864;
+  parsed = parse({{"function", "hello"}, unread});
+  EXPECT_EQ(parsed.rejection.value_or(""), "input: 67108864 bytes is too large; the limit is 1 MiB (1048576 bytes)");
+  EXPECT_TRUE(parsed.job.input_over_rule);
+
+  parsed = parse({{"function", "hello"}, {"files", std::string(kMaxFilesFieldBytes + 1, ' ')}});
+  EXPECT_EQ(parsed.rejection.value_or(""), "files: 1048577 bytes is too large; the limit is 1 MiB (1048576 bytes)");
+  EXPECT_TRUE(parsed.job.files_json.empty());
+
+  parsed = parse({{"function", std::string(65, 'f')}});
+  EXPECT_EQ(parsed.rejection.value_or(""), "function: 65 bytes is too large; a function name is at most 64 characters");
+  EXPECT_TRUE(parsed.job.function.empty());
+
+  StreamField timeout("timeout", "");
+  timeout.unread_value_bytes = 2000000;
+  EXPECT_EQ(rejection({{"function", "hello"}, timeout}),
+            "timeout: 2000000 bytes is too large; use seconds > 0 and <= 300, e.g. 5 or 2.5");
+  StreamField name("", "x");
+  name.unread_name_bytes = 3000000;
+  EXPECT_EQ(rejection({{"function", "hello"}, name}),
+            "a field name of 3000000 bytes is not a job field; the fields are function, input, timeout, memory, cpu, "
+            "files and out");
+}
+
+// An entry with more fields than a job has was read as its first fields and their number.
+TEST(JobTest, AnEntryWithMoreFieldsThanAJobHasIsRejectedByItsCount) {
+  StreamFields fields{{"function", "hello"}, {"f", "x"}};
+  fields.total_fields = 500001;
+  ParsedJob parsed = parse(fields);
+  EXPECT_EQ(parsed.rejection.value_or(""),
+            "the entry has 500001 fields; a job has at most 7: function, input, timeout, memory, cpu, files and out");
+  EXPECT_EQ(parsed.job.function, "hello") << "the record still names the function";
+  EXPECT_EQ(rejection({{"function", "hello"}, {"input", "1"}, {"timeout", "1"}, {"memory", "4M"}, {"cpu", "1"},
+                       {"files", "{}"}, {"out", "o"}}),
+            "<accepted>")
+      << "seven fields are a job";
 }
 
 TEST(JobTest, RejectedJobKeepsWhatWasSentForTheRecord) {

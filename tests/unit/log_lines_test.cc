@@ -45,19 +45,28 @@ TEST(LineSplitterTest, ALineOfExactlyTheLimitIsOneLine) {
 }
 
 TEST(LogBudgetTest, AdmitsUpToTheCapThenOneMarkerThenNothing) {
-  LogBudget budget(10);
+  LogBudget budget(72);
   std::vector<LogLine> out;
-  budget.admit(false, "1234", out);  // 5 bytes with its newline
-  budget.admit(true, "5678", out);   // 10
+  budget.admit(false, "1234", out);  // 4 bytes + 32 of overhead: 36
+  budget.admit(true, "5678", out);   // 72
   budget.admit(false, "x", out);     // over: marker
   budget.admit(false, "y", out);     // dropped
   ASSERT_EQ(out.size(), 3u);
   EXPECT_FALSE(out[0].is_stderr);
   EXPECT_TRUE(out[1].is_stderr);
-  EXPECT_EQ(out[2].text, LogBudget::marker(10));
+  EXPECT_EQ(out[2].text, LogBudget::marker(72));
   EXPECT_NE(out[2].text.find("truncated"), std::string::npos);
   EXPECT_TRUE(budget.truncated());
-  EXPECT_EQ(budget.used_bytes(), 10u);
+  EXPECT_EQ(budget.used_bytes(), 72u);
+}
+
+// An empty line costs what its stream entry costs Redis, so a flood of them stops at cap / 32 lines.
+TEST(LogBudgetTest, EmptyLinesCostTheirEntry) {
+  LogBudget budget(1 << 20);
+  std::vector<LogLine> out;
+  for (int i = 0; i < 100000; ++i) budget.admit(false, "", out);
+  ASSERT_EQ(out.size(), (1u << 20) / kLogLineOverheadBytes + 1);
+  EXPECT_EQ(out.back().text, LogBudget::marker(1 << 20));
 }
 
 }  // namespace

@@ -98,6 +98,17 @@ TEST(RecordTest, RejectedRecordHasNoRunFields) {
   EXPECT_EQ(fields["error"], "timeout: '301' is out of range");
 }
 
+// An input over its rule is not stored: the error sentence gives its size (docs/protocol.md).
+TEST(RecordTest, AnInputOverItsRuleIsNotStored) {
+  Job job = sample_job();
+  job.input.clear();
+  job.input_over_rule = true;
+  FinalFacts facts = rejection_facts("w1", "input: 67108864 bytes is too large; the limit is 1 MiB (1048576 bytes)");
+  auto fields = hset_fields(final_commands(job, facts)[0]);
+  EXPECT_EQ(fields.count("input"), 0u);
+  EXPECT_EQ(fields["function"], "hello");
+}
+
 TEST(RecordTest, ARetryLogsWhoRunsItAndTheRecordSaysWhichAttempt) {
   Job job = sample_job();
   job.attempt = 2;

@@ -158,6 +158,12 @@ TEST(SeccompDefaultPolicy, ParsesAndDecidesWhatIssueThreeAsks) {
                                                               CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
                                                               CLONE_NEWNET));
   EXPECT_EQ(policy->find("io_uring_setup")->verb, SeccompVerb::kErrno);
+  // Classic AIO: one pool for the whole machine, so no job may take from it (issue 10).
+  for (const char *call : {"io_setup", "io_destroy", "io_submit", "io_cancel", "io_getevents", "io_pgetevents"}) {
+    ASSERT_NE(policy->find(call), nullptr) << call;
+    EXPECT_EQ(policy->find(call)->verb, SeccompVerb::kErrno) << call;
+    EXPECT_EQ(policy->find(call)->errno_value, ENOSYS) << call << ": what a kernel without AIO answers";
+  }
   // What a normal program needs: a sample of what glibc, threads and interpreters call.
   for (const char *call : {"read", "write", "openat", "mmap", "mprotect", "brk", "futex", "rseq", "getrandom",
                            "prlimit64", "set_robust_list", "execve", "execveat", "exit_group", "wait4", "vfork",

@@ -223,6 +223,8 @@ TEST_F(DefaultProgram, AnswersAsThePolicyFileSays) {
   EXPECT_EQ(answer(call(SYS_quotactl)), errno_answer(EPERM)) << "unlisted";
   EXPECT_EQ(answer(call(SYS_clone3)), errno_answer(ENOSYS));
   EXPECT_EQ(answer(call(SYS_io_uring_setup)), errno_answer(EPERM));
+  EXPECT_EQ(answer(call(SYS_io_setup)), errno_answer(ENOSYS));
+  EXPECT_EQ(answer(call(SYS_io_submit)), errno_answer(ENOSYS));
   EXPECT_EQ(answer(call(1000)), errno_answer(EPERM)) << "a number beyond every table";
 }
 
