@@ -20,6 +20,7 @@ hutch_missing_deps() {
 
 # Installs what is missing from scripts/deps.txt (or from the list FILE names); silent when nothing is, apt's
 # output only when it fails.
+# shellcheck disable=SC2120 # the list is optional; scripts/run and scripts/test use the default
 hutch_install_deps() {
   local missing=()
   mapfile -t missing < <(hutch_missing_deps "$@")
