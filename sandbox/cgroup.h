@@ -41,6 +41,10 @@ class JobCgroup {
   virtual ~JobCgroup() = default;
   // cgroup.procs files the child writes "0" to (one per v1 hierarchy, one on v2). Owned by this object.
   virtual std::span<const int> procs_fds() const = 0;
+  // v2: the cgroup's directory, for clone3(CLONE_INTO_CGROUP), which starts the child in it: no migration,
+  // and the child's new cgroup namespace is rooted at the job's cgroup. -1 on v1 (one cgroup per hierarchy,
+  // which clone3 cannot name). Owned by this object.
+  virtual int directory_fd() const = 0;
   // SIGKILLs every process in the cgroup; true when none is left. Call again until true (bounded).
   virtual Result<bool> kill_all() = 0;
   virtual Result<bool> is_empty() const = 0;
@@ -73,6 +77,21 @@ class CgroupManager {
   // Kills and removes everything this supervisor's subtree holds (start-up clean-up and shutdown).
   virtual Status remove_all() = 0;
 };
+
+// cgroup v2 enables no controllers beneath a cgroup that holds processes (the root cgroup aside), so hutchd
+// needs a cgroup to itself: a systemd unit with Delegate=yes, or a scope. A login shell's or a plain unit's
+// cgroup is shared. The processes in `cgroup_directory` other than this one, as "812 (bash)".
+Result<std::vector<std::string>> cgroup_v2_other_processes(const std::string &cgroup_directory);
+// "hutchd's cgroup '/sys/fs/cgroup/user.slice/.../session-3.scope' also holds 2 other processes (812 (bash),
+// 813 (sleep)), and cgroup v2 enables no controllers beneath a cgroup with processes in it"
+std::string cgroup_v2_shared_problem(const std::string &cgroup_directory, const std::vector<std::string> &others);
+// True when a cgroup2 file system is mounted and memory, cpu and pids are among its controllers: a cgroup v2
+// host, where the fix for missing limits is delegation, not mounting anything.
+bool cgroup_v2_holds_the_controllers();
+// What to do about it, and about a cgroup that is not delegated.
+inline constexpr const char kCgroupV2DelegationFix[] =
+    "start hutchd in a cgroup of its own, delegated to it: as a systemd unit with Delegate=yes (scripts/install "
+    "sets up hutchd.service), or with systemd-run --scope -p Delegate=yes hutchd ... (scripts/run does that)";
 
 // Implementations (cgroup_v1.cc, cgroup_v2.cc); detect() chooses.
 Result<std::unique_ptr<CgroupManager>> make_cgroup_v1_manager(const std::string &instance, int slot_count);

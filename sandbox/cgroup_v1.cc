@@ -99,6 +99,7 @@ class JobCgroupV1 final : public JobCgroup {
     }
   }
   std::span<const int> procs_fds() const override { return slot_.procs_fd_numbers; }
+  int directory_fd() const override { return -1; }
   Result<bool> kill_all() override {
     TRY_ASSIGN(std::vector<pid_t> pids, listed_pids());
     bool none = true;

@@ -2,8 +2,12 @@
 //
 // The "no internal processes" rule forbids enabling controllers for children of a cgroup that holds
 // processes. Like crun under systemd's Delegate=yes, the supervisor first moves itself into a leaf
-// (<own>/supervisor) and then enables memory, cpu and pids in <own> and in <own>/hutch-<instance>.
+// (<own>/supervisor) and then enables memory, cpu and pids in <own> and in <own>/hutch-<instance>. That works
+// only in a cgroup hutchd has to itself: in a shared one (a login shell's, a plain unit's) it says so and
+// moves nothing; and if a later step fails it moves itself back and removes the leaf, so that falling back
+// to rlimits leaves the machine as it found it.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -40,13 +44,15 @@ Status enable_controllers(const std::string &dir) {
 
 class JobCgroupV2 final : public JobCgroup {
  public:
-  JobCgroupV2(std::string dir, UniqueFd procs) : dir_(std::move(dir)), procs_(std::move(procs)) {
+  JobCgroupV2(std::string dir, UniqueFd directory, UniqueFd procs)
+      : dir_(std::move(dir)), directory_(std::move(directory)), procs_(std::move(procs)) {
     procs_number_[0] = procs_.get();
   }
   ~JobCgroupV2() override {
     if (!released_) (void)cgroup_files::remove_tree(dir_);  // error paths: best effort, nothing to report to
   }
   std::span<const int> procs_fds() const override { return {procs_number_, 1}; }
+  int directory_fd() const override { return directory_.get(); }
   Result<bool> kill_all() override {
     // cgroup.kill (5.14+) kills atomically, forks included; the listing loop is the fallback.
     if (::access((dir_ + "/cgroup.kill").c_str(), W_OK) == 0) {
@@ -75,6 +81,7 @@ class JobCgroupV2 final : public JobCgroup {
   }
   Status release() override {
     procs_.reset();
+    directory_.reset();
     if (::rmdir(dir_.c_str()) != 0 && errno != ENOENT) return fail(errno_error("rmdir('" + dir_ + "')"));
     released_ = true;
     return {};
@@ -82,6 +89,7 @@ class JobCgroupV2 final : public JobCgroup {
 
  private:
   std::string dir_;
+  UniqueFd directory_;
   UniqueFd procs_;
   int procs_number_[1];
   bool released_ = false;
@@ -114,15 +122,81 @@ class CgroupManagerV2 final : public CgroupManager {
     auto quota = static_cast<uint64_t>(std::llround(limits.cpu_cores * kCpuPeriodMicroseconds));
     TRY_STATUS(write_file(dir + "/cpu.max", std::to_string(quota) + " " + std::to_string(kCpuPeriodMicroseconds)));
     TRY_STATUS(write_file(dir + "/pids.max", std::to_string(limits.pids_max)));
+    UniqueFd directory(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!directory) return fail(errno_error("open('" + dir + "')"));
     UniqueFd procs(::open((dir + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
     if (!procs) return fail(errno_error("open('" + dir + "/cgroup.procs')"));
-    return std::unique_ptr<JobCgroup>(std::make_unique<JobCgroupV2>(dir, std::move(procs)));
+    return std::unique_ptr<JobCgroup>(std::make_unique<JobCgroupV2>(dir, std::move(directory), std::move(procs)));
   }
 
   std::string base_;
 };
 
+// hutchd's move into <own>/supervisor, undone on destruction unless kept: the manager's set-up either
+// completes or leaves hutchd where it was, with no stray leaf.
+class LeafMove {
+ public:
+  LeafMove(std::string own, std::string leaf) : own_(std::move(own)), leaf_(std::move(leaf)) {}
+  LeafMove(const LeafMove &) = delete;
+  LeafMove &operator=(const LeafMove &) = delete;
+  ~LeafMove() {
+    if (!moved_ || kept_) return;
+    // Best effort on a path that already failed: the error being returned is the one worth reporting.
+    (void)write_file(own_ + "/cgroup.procs", std::to_string(::getpid()));
+    if (made_leaf_) ::rmdir(leaf_.c_str());
+  }
+  Status move() {
+    if (::mkdir(leaf_.c_str(), 0755) == 0) made_leaf_ = true;
+    else if (errno != EEXIST) return fail(errno_error("mkdir('" + leaf_ + "')"));
+    TRY_STATUS(write_file(leaf_ + "/cgroup.procs", std::to_string(::getpid())));
+    moved_ = true;
+    return {};
+  }
+  void keep() { kept_ = true; }
+
+ private:
+  std::string own_, leaf_;
+  bool made_leaf_ = false, moved_ = false, kept_ = false;
+};
+
 }  // namespace
+
+Result<std::vector<std::string>> cgroup_v2_other_processes(const std::string &cgroup_directory) {
+  TRY_ASSIGN(std::vector<pid_t> pids, cgroup_files::read_pids(cgroup_directory + "/cgroup.procs"));
+  std::vector<std::string> others;
+  for (pid_t pid : pids) {
+    if (pid == ::getpid()) continue;
+    auto name = read_file("/proc/" + std::to_string(pid) + "/comm", 64);
+    std::string comm = name ? *name : std::string("?");
+    while (!comm.empty() && comm.back() == '\n') comm.pop_back();
+    others.push_back(std::to_string(pid) + " (" + comm + ")");
+  }
+  return others;
+}
+
+bool cgroup_v2_holds_the_controllers() {
+  auto mounts = read_cgroup_mounts();
+  if (!mounts) return false;
+  for (const CgroupMount &mount : *mounts) {
+    if (!mount.is_v2) continue;
+    auto available = read_file(mount.mount_point + "/cgroup.controllers");
+    if (!available) continue;
+    bool all = true;
+    for (const char *controller : kControllers) all = all && lists_word(*available, controller);
+    if (all) return true;
+  }
+  return false;
+}
+
+std::string cgroup_v2_shared_problem(const std::string &cgroup_directory, const std::vector<std::string> &others) {
+  constexpr size_t kMostNamed = 5;
+  std::string named;
+  for (size_t i = 0; i < others.size() && i < kMostNamed; ++i) named += (i == 0 ? "" : ", ") + others[i];
+  if (others.size() > kMostNamed) named += ", ...";
+  return "hutchd's cgroup '" + cgroup_directory + "' also holds " + std::to_string(others.size()) + " other process" +
+         (others.size() == 1 ? "" : "es") + " (" + named +
+         "), and cgroup v2 enables no controllers beneath a cgroup with processes in it";
+}
 
 Result<std::unique_ptr<CgroupManager>> make_cgroup_v2_manager(const std::string &instance, int) {
   TRY_ASSIGN(std::vector<CgroupMount> mounts, read_cgroup_mounts());
@@ -145,19 +219,21 @@ Result<std::unique_ptr<CgroupManager>> make_cgroup_v2_manager(const std::string 
     std::string path = own + "/" + file;
     if (::access(path.c_str(), W_OK) != 0)
       return fail(errno_error("cgroup v2: '" + own + "' is not delegated to uid " + std::to_string(::geteuid()) +
-                              " (with systemd, set Delegate=yes on the unit): access('" + path + "', W_OK)"));
+                              " (" + kCgroupV2DelegationFix + "): access('" + path + "', W_OK)"));
   }
-  // Only the root cgroup may hold processes and delegate controllers at once.
+  // Only the root cgroup may hold processes and delegate controllers at once; any other must be hutchd's alone.
+  LeafMove move(own, own + "/supervisor");
   if (own_path != "/") {
-    std::string leaf = own + "/supervisor";
-    TRY_STATUS(cgroup_files::make_directory(leaf));
-    TRY_STATUS(write_file(leaf + "/cgroup.procs", std::to_string(::getpid())));
+    TRY_ASSIGN(std::vector<std::string> others, cgroup_v2_other_processes(own));
+    if (!others.empty()) return fail(make_error("cgroup v2: " + cgroup_v2_shared_problem(own, others)));
+    TRY_STATUS(move.move());
   }
   TRY_STATUS(enable_controllers(own));
   std::string base = own + "/hutch-" + sanitize_cgroup_name(instance);
   TRY_STATUS(cgroup_files::remove_tree(base));
   TRY_STATUS(cgroup_files::make_directory(base));
   TRY_STATUS(enable_controllers(base));
+  move.keep();
   return std::unique_ptr<CgroupManager>(std::make_unique<CgroupManagerV2>(base));
 }
 

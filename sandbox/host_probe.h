@@ -55,7 +55,13 @@ struct CgroupVersionFindings {
   bool has_required = false;             // memory, cpu and pids are all among them
   std::string problem;                   // why not, as a sentence; empty when has_required
   std::vector<CgroupHierarchy> hierarchies;  // probed only when has_required
-  bool delegated() const;                    // has_required and every test cgroup could be made
+  // v2 only, probed when has_required: the processes beside this one in its own cgroup ("812 (bash)"), and
+  // whether its cgroup.procs and cgroup.subtree_control are writable. cgroup v2 enables no controllers
+  // beneath a cgroup that holds processes, so hutchd needs its cgroup to itself, delegated to its user.
+  std::vector<std::string> other_processes;
+  Status own_cgroup_writable;
+  // has_required, every test cgroup could be made, and (v2) the own cgroup is hutchd's alone and writable
+  bool delegated() const;
 };
 
 enum class LimitsMechanism { kCgroupV2, kCgroupV1, kRlimit };

@@ -82,6 +82,18 @@ CgroupVersionFindings probe_v2(const std::vector<CgroupMount> &mounts) {
   }
   found.has_required = true;
   found.hierarchies.push_back({"", *own_path, directory, try_child_cgroup(directory)});
+  // As cgroup_v2.cc requires; the root cgroup is exempt from the rule against processes beside controllers.
+  if (*own_path != "/") {
+    auto others = cgroup_v2_other_processes(directory);
+    if (others) found.other_processes = std::move(*others);
+  }
+  for (const char *file : {"cgroup.procs", "cgroup.subtree_control"}) {
+    std::string path = directory + "/" + file;
+    if (::access(path.c_str(), W_OK) != 0) {
+      found.own_cgroup_writable = fail(errno_error("access('" + path + "', W_OK)"));
+      break;
+    }
+  }
   return found;
 }
 
@@ -127,7 +139,7 @@ CgroupVersionFindings probe_v1(const std::vector<CgroupMount> &mounts) {
 }  // namespace
 
 bool CgroupVersionFindings::delegated() const {
-  if (!has_required) return false;
+  if (!has_required || !other_processes.empty() || !own_cgroup_writable) return false;
   return std::all_of(hierarchies.begin(), hierarchies.end(),
                      [](const CgroupHierarchy &hierarchy) { return hierarchy.child_created.has_value(); });
 }

@@ -1,6 +1,7 @@
 #include "sandbox/spawn.h"
 
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -94,6 +95,28 @@ int own_pidfd() {
   return fd;
 }
 
+// Clones the sandbox's first process. Given a cgroup directory (v2), clone3 with CLONE_INTO_CGROUP starts it
+// there: no migration after the fact, and the cgroup namespace it gets is rooted at the job's cgroup, so
+// /proc/self/cgroup reads 0::/ inside (a child cloned in hutchd's leaf and moved afterwards would see
+// 0::/../hutch-<consumer>/job-<id>). Where clone3 or the flag is missing (kernels before 5.7, or a seccomp
+// filter on hutchd answering clone3 with ENOSYS, as container runtimes' default profiles do), the raw clone
+// runs and the child joins the cgroup itself before anything else (child.cc). Returns like clone: 0 in the
+// child, which then runs child_run(plan) with the plan as it was at the successful call.
+pid_t clone_sandbox(ChildPlan &plan, unsigned long namespace_flags, int cgroup_directory_fd) {
+  if (cgroup_directory_fd >= 0) {
+    clone_args args{};
+    args.flags = namespace_flags | CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = static_cast<uint64_t>(cgroup_directory_fd);
+    int join_count = plan.cgroup_procs_count;
+    plan.cgroup_procs_count = 0;  // born in the cgroup: nothing to join
+    auto pid = static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
+    if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL)) return pid;
+    plan.cgroup_procs_count = join_count;
+  }
+  return static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD | namespace_flags, 0, nullptr, nullptr, 0));
+}
+
 Status check_limits(const SpawnOptions &options) {
   if (options.target == nullptr) return fail(make_error("spawn: no executable"));
   if (options.cgroup_procs_fds.size() > kMaxCgroupProcsFds) return fail(make_error("spawn: too many cgroup fds"));
@@ -161,8 +184,7 @@ Result<SpawnedSandbox> spawn_sandbox(const SpawnOptions &options) {
   plan.envp = envp.data();
 
   // Raw clone, like fork plus the namespace flags; the child runs only the async-signal-safe child_run.
-  unsigned long flags = SIGCHLD | (options.new_namespaces ? kSandboxNamespaceFlags : 0);
-  pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, flags, 0, nullptr, nullptr, 0));
+  pid_t pid = clone_sandbox(plan, options.new_namespaces ? kSandboxNamespaceFlags : 0, options.cgroup_directory_fd);
   if (pid < 0) return fail(errno_error("clone"));
   if (pid == 0) child_run(plan);
 

@@ -28,6 +28,9 @@ struct SpawnOptions {
   std::vector<std::string> environment;  // "NAME=value"
   std::string stdin_content;             // the job's input
   std::span<const int> cgroup_procs_fds;
+  // cgroup v2: the job cgroup's directory. spawn_sandbox clones the child straight into it (clone3 with
+  // CLONE_INTO_CGROUP) and falls back to the child joining through cgroup_procs_fds where clone3 cannot.
+  int cgroup_directory_fd = -1;
   std::vector<ChildRlimit> rlimits;
   std::optional<SandboxIdentity> identity;
   const sock_fprog *seccomp_program = nullptr;

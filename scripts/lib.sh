@@ -6,21 +6,24 @@ HUTCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 hutch_say() { echo "hutch: $*" >&2; }
 
-# The packages of scripts/deps.txt that dpkg does not report as installed, one per line.
+# The packages of scripts/deps.txt (or of the list FILE names) that dpkg does not report as installed, one per
+# line.
 hutch_missing_deps() {
-  local package status
+  local list=${1:-$HUTCH_ROOT/scripts/deps.txt} package status
   while read -r package; do
     [[ -z $package || $package == \#* ]] && continue
     # shellcheck disable=SC2016 # ${db:Status-Status} is dpkg-query's format, not a shell expansion
     status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
     [[ $status == installed ]] || echo "$package"
-  done <"$HUTCH_ROOT/scripts/deps.txt"
+  done <"$list"
 }
 
-# Installs what is missing from scripts/deps.txt; silent when nothing is, apt's output only when it fails.
+# Installs what is missing from scripts/deps.txt (or from the list FILE names); silent when nothing is, apt's
+# output only when it fails.
+# shellcheck disable=SC2120 # the list is optional; scripts/run and scripts/test use the default
 hutch_install_deps() {
   local missing=()
-  mapfile -t missing < <(hutch_missing_deps)
+  mapfile -t missing < <(hutch_missing_deps "$@")
   ((${#missing[@]} == 0)) && return 0
   if ((EUID != 0)); then
     hutch_say "missing packages: ${missing[*]}"
@@ -170,4 +173,43 @@ hutch_stop_redis() {
     fi
   fi
   rm -f "$pidfile"
+}
+
+# True on a host with the cgroup v2 unified hierarchy alone at /sys/fs/cgroup and systemd as PID 1: most
+# production hosts. There a process shares its cgroup with whatever started it (a login session, a unit), and
+# cgroup v2 lets no one enable controllers beneath a cgroup that holds processes, so hutchd needs a cgroup
+# of its own, delegated to it: a unit with Delegate=yes (scripts/hutchd.service) or a scope (below).
+hutch_v2_with_systemd() {
+  [[ $(stat -fc %T /sys/fs/cgroup 2>/dev/null) == cgroup2fs && -d /run/systemd/system ]] &&
+    command -v systemd-run >/dev/null 2>&1
+}
+
+# hutch_delegated_scope_argv NAME: sets HUTCH_SCOPE_ARGV to the words that run a command in a transient
+# systemd scope NAME-<pid>.scope of its own with Delegate=yes (systemd-run --scope runs the command in its own
+# process, with this environment), the system manager's as root, the user's otherwise. Empty where that does
+# not apply (no cgroup v2 with systemd): `exec "${HUTCH_SCOPE_ARGV[@]}" COMMAND...` then runs COMMAND as it is.
+hutch_delegated_scope_argv() {
+  HUTCH_SCOPE_ARGV=()
+  hutch_v2_with_systemd || return 0
+  local manager=--system
+  ((EUID == 0)) || manager=--user
+  HUTCH_SCOPE_ARGV=(systemd-run "$manager" --scope --quiet --collect -p Delegate=yes --unit="$1-$$" --)
+}
+
+# hutch_in_test_cgroup COMMAND...: runs the test runner COMMAND so that the tests' hutchd processes get
+# cgroups of their own. On a cgroup v2 host with systemd (as root): a delegated scope whose controllers are
+# enabled, COMMAND in its leaf `runner`, and HUTCH_TEST_CGROUP naming the scope, in which the test fixture
+# makes a sibling cgroup for each hutchd it starts (tests/support/test_cgroup.h). Elsewhere it just runs it.
+hutch_in_test_cgroup() {
+  if ! hutch_v2_with_systemd || ((EUID != 0)); then
+    "$@"
+    return
+  fi
+  hutch_delegated_scope_argv hutch-test
+  # shellcheck disable=SC2016 # expanded by the inner bash, inside the scope
+  "${HUTCH_SCOPE_ARGV[@]}" bash -c '
+    own=/sys/fs/cgroup$(sed -n "s/^0:://p" /proc/self/cgroup)
+    mkdir -p "$own/runner" && echo $$ >"$own/runner/cgroup.procs" &&
+      echo "+memory +cpu +pids" >"$own/cgroup.subtree_control" || exit 1
+    HUTCH_TEST_CGROUP=$own exec "$@"' hutch-test "$@"
 }

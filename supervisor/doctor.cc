@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "sandbox/cgroup.h"
 #include "supervisor/protections.h"
 
 namespace hutch {
@@ -102,8 +103,32 @@ class ReportBuilder {
   }
 
   std::string delegation_fix() const {
-    if (reported_version() == &findings_.cgroups.v2) return "with systemd, set Delegate=yes on the unit";
+    if (reported_version() == &findings_.cgroups.v2) return kCgroupV2DelegationFix;
     return "run hutchd as root, or give its user write access to its own cgroup in each hierarchy";
+  }
+
+  // Why a version with the controllers cannot be used, pointing at the line that says more.
+  static std::string cannot_use(const CgroupVersionFindings &version) {
+    if (!version.other_processes.empty()) return "hutchd's cgroup is shared with other processes (see cgroup shared)";
+    if (!version.own_cgroup_writable) return "hutchd's cgroup is not delegated to it (see cgroup delegation)";
+    return "hutchd cannot make cgroups there (see cgroup child)";
+  }
+
+  // cgroup v2 only: hutchd needs its cgroup to itself, and delegated.
+  void add_own_cgroup(const CgroupVersionFindings &version) {
+    if (version.hierarchies.empty()) return;
+    const std::string &directory = version.hierarchies.front().directory;
+    if (!version.other_processes.empty()) {
+      miss("cgroup shared", cgroup_v2_shared_problem(directory, version.other_processes), kCgroupV2DelegationFix);
+    } else if (version.hierarchies.front().own_path != "/") {
+      ok("cgroup shared", "no other process is in hutchd's cgroup");
+    }
+    if (!version.own_cgroup_writable) {
+      miss("cgroup delegation",
+           "hutchd's cgroup is not delegated to uid " + std::to_string(findings_.identity.effective_uid) + ": " +
+               version.own_cgroup_writable.error().message,
+           kCgroupV2DelegationFix);
+    }
   }
 
   void add_cgroups() {
@@ -119,8 +144,8 @@ class ReportBuilder {
       case LimitsMechanism::kRlimit: {
         const CgroupVersionFindings *candidate = reported_version();
         std::string why = candidate == nullptr ? "v2: " + cgroups.v2.problem + "; v1: " + cgroups.v1.problem
-                          : std::string(candidate == &cgroups.v2 ? "v2" : "v1") +
-                                " has memory, cpu and pids, but hutchd cannot make cgroups there (see cgroup child)";
+                          : std::string(candidate == &cgroups.v2 ? "v2" : "v1") + " has memory, cpu and pids, but " +
+                                cannot_use(*candidate);
         std::string fix = candidate != nullptr ? delegation_fix()
                           : cgroups.v2.problem.starts_with("no cgroup2")
                               ? "mount the memory, cpu and pids cgroup hierarchies"
@@ -141,6 +166,7 @@ class ReportBuilder {
       else if (!hierarchy.directory.empty()) directories.push_back(hierarchy.directory);
     }
     ok("cgroup own path", joined(paths));
+    if (version == &cgroups.v2) add_own_cgroup(*version);
     if (failures.empty()) {
       ok("cgroup child", "created and removed a test cgroup beneath " + joined(directories));
     } else {

@@ -266,7 +266,10 @@ void Execution::launch() {
   options.environment = environment();
   options.stdin_content = job_.input;
   // A v1 slot's spawner lives in the slot's cgroup and its sandboxes are born there; others join it.
-  if (cgroup_ && context_.cgroups->slot_procs_fds(slot_).empty()) options.cgroup_procs_fds = cgroup_->procs_fds();
+  if (cgroup_ && context_.cgroups->slot_procs_fds(slot_).empty()) {
+    options.cgroup_procs_fds = cgroup_->procs_fds();
+    options.cgroup_directory_fd = cgroup_->directory_fd();  // v2, forked by hutchd: born in the job's cgroup
+  }
   options.rlimits = sandbox_rlimits(rlimit_options);
   if (context_.change_identity) options.identity = SandboxIdentity{sandbox_uid(), static_cast<gid_t>(sandbox_uid())};
   options.seccomp_program = context_.seccomp->program_for(function_.name);

@@ -1,5 +1,7 @@
 #include "supervisor/protections.h"
 
+#include "sandbox/cgroup.h"
+
 namespace hutch {
 
 std::string describe_missing(const MissingProtection &missing) {
@@ -23,10 +25,11 @@ MissingProtection shared_uid_without_namespaces(uid_t uid) {
           "allow user namespaces, or run hutchd as root"};
 }
 
-MissingProtection no_cgroup_limits(const std::string &why, bool root) {
-  std::string fix = root ? "mount the memory, cpu and pids controllers (cgroup v2, or one v1 hierarchy each)"
-                         : "run under systemd with Delegate=yes on a cgroup v2 host, or give hutchd's user a cgroup "
-                           "of its own in the memory, cpu and pids v1 hierarchies and start hutchd in it";
+MissingProtection no_cgroup_limits(const std::string &why, bool root, bool cgroup_v2_host) {
+  std::string fix = cgroup_v2_host ? kCgroupV2DelegationFix
+                    : root ? "mount the memory, cpu and pids controllers (cgroup v2, or one v1 hierarchy each)"
+                           : "run under systemd with Delegate=yes on a cgroup v2 host, or give hutchd's user a cgroup "
+                             "of its own in the memory, cpu and pids v1 hierarchies and start hutchd in it";
   return {root ? "no usable cgroup" : "no cgroup delegation",
           "memory/cpu/pids limits fall back to rlimits (memory is address space, so allocations fail and there is "
           "no oom status; cpu is total cpu time, not a share of the cores; pids is per-uid, shared by every job), "

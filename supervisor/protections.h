@@ -25,9 +25,10 @@ std::string describe_missing(const MissingProtection &missing);
 MissingProtection shared_uid_in_user_namespace(uid_t outside_uid, uint32_t inside_uid);
 // Not root, without one: every job is hutchd's own uid in hutchd's own namespaces.
 MissingProtection shared_uid_without_namespaces(uid_t uid);
-// No cgroup hutchd may use. `why` is the detection's sentence; `root` picks the fix (a root hutchd lacks the
-// controllers, a non-root one lacks delegation).
-MissingProtection no_cgroup_limits(const std::string &why, bool root);
+// No cgroup hutchd may use. `why` is the detection's sentence; the fix: on a host whose controllers are on
+// cgroup v2 (`cgroup_v2_host`), a cgroup of its own with delegation; elsewhere a root hutchd lacks the
+// controllers, a non-root one lacks delegation.
+MissingProtection no_cgroup_limits(const std::string &why, bool root, bool cgroup_v2_host = false);
 // Not root and no user namespace could be made. `cause` names the switch when known
 // ("sysctl user.max_user_namespaces=0"), else the failed call.
 MissingProtection no_user_namespaces(const std::string &cause);

@@ -72,7 +72,7 @@ Status Supervisor::prepare() {
     log_info("limits: " + cgroups_->describe());
   } else {
     context_.limits_word = "rlimit";
-    log_warning(describe_missing(no_cgroup_limits(cgroups.error().message, root)));
+    log_warning(describe_missing(no_cgroup_limits(cgroups.error().message, root, cgroup_v2_holds_the_controllers())));
   }
 
   TRY_STATUS(prepare_namespaces(root));

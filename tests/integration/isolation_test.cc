@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tests/support/hutch_test.h"
+#include "tests/support/test_cgroup.h"
 
 namespace hutch::test {
 namespace {
@@ -194,8 +195,10 @@ TEST_F(IsolationTest, TwoJobsDoNotShareTmp) {
 TEST_F(IsolationTest, TheRecordListsTheProtectionsInForce) {
   HUTCH_REQUIRE_ROOT();
   Fields record = run_job({{"function", "hello"}});
-  EXPECT_EQ(record["isolation"], "cgroup-v1 pidns ipcns utsns cgroupns netns rootfs uid nocaps nnp seccomp")
-      << "this machine kind has cgroup v1 and the suite runs as root";
+  std::string version = host_cgroup_version();
+  ASSERT_FALSE(version.empty()) << "this suite runs on a host with cgroup v1 or v2 controllers";
+  EXPECT_EQ(record["isolation"], "cgroup-" + version + " pidns ipcns utsns cgroupns netns rootfs uid nocaps nnp seccomp")
+      << "the suite runs as root, on cgroup " << version << " (read from /sys/fs/cgroup)";
 }
 
 }  // namespace

@@ -7,14 +7,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sandbox/cgroup.h"
 #include "tests/support/hutch_test.h"
 #include "tests/support/record_checks.h"
+#include "tests/support/test_cgroup.h"
 
 namespace hutch::test {
 namespace {
@@ -69,7 +72,11 @@ TEST_F(NotRootTest, SaysAtStartUpWhichProtectionsAreMissing) {
   EXPECT_THAT(log, HasSubstr(" — run hutchd as root for per-job uids\n"));
   EXPECT_THAT(log, HasSubstr("WARN no cgroup delegation: memory/cpu/pids limits fall back to rlimits (memory is "
                              "address space"));
-  EXPECT_THAT(log, HasSubstr(" — run under systemd with Delegate=yes on a cgroup v2 host"));
+  // The fix for the host it runs on: on cgroup v2 a delegated cgroup of its own (nobody's is the fixture's, not
+  // delegated to it), on v1 a cgroup of its own in each hierarchy.
+  EXPECT_THAT(log, HasSubstr(host_cgroup_version() == "v2" ? std::string(" — ") + kCgroupV2DelegationFix
+                                                           : std::string(" — run under systemd with Delegate=yes on a "
+                                                                         "cgroup v2 host")));
   EXPECT_THAT(log, HasSubstr("INFO namespaces: a user namespace owned by hutchd (uid 60000 inside is 65534 outside)"));
   EXPECT_THAT(log, HasSubstr("INFO isolation: rlimit userns pidns ipcns utsns cgroupns netns rootfs nocaps nnp seccomp\n"));
   EXPECT_THAT(log, testing::Not(HasSubstr("supplementary groups"))) << "hutchd was started without any";
@@ -157,7 +164,10 @@ TEST_F(NotRootTest, ABalloonPastItsMemoryLimitFailsUnderTheAddressSpaceLimit) {
 
 // RLIMIT_CPU is ceil(timeout x cpu) + 1 seconds of CPU: 4 s here, which two busy threads use up in about
 // two seconds on an idle machine, long before the 30 s they would spin and the 60 s timeout (the margin is
-// for a loaded machine: the limit counts CPU time, not wall time).
+// for a loaded machine: the limit counts CPU time, not wall time). The kernel checks the limit at timer
+// ticks, so the job overshoots it by a tick or so. Under software emulation (scripts/test-vm without KVM,
+// which sets HUTCH_TEST_EMULATED) ticks come late and the overshoot is seconds (6.3 s and 10.5 s seen), so
+// there the bound only tells "killed by its limit" from "spun its 60 s of CPU".
 TEST_F(NotRootTest, ACpuHogIsKilledAtItsCpuTimeLimit) {
   HUTCH_REQUIRE_ROOT();
   Fields record = run_job(
@@ -169,7 +179,8 @@ TEST_F(NotRootTest, ACpuHogIsKilledAtItsCpuTimeLimit) {
   EXPECT_LT(*duration, 30.0) << "stopped by its CPU limit, not by running out its 30 s";
   auto cpu_time = parse_decimal_text(record["cpu_time"]);
   ASSERT_TRUE(cpu_time) << describe_fields(record);
-  EXPECT_LE(*cpu_time, 4.5) << "about the 4 s it was allowed";
+  const bool emulated = std::getenv("HUTCH_TEST_EMULATED") != nullptr;
+  EXPECT_LE(*cpu_time, emulated ? 20.0 : 4.5) << "about the 4 s it was allowed";
 }
 
 // RLIMIT_NPROC counts every process of hutchd's uid in its user namespace (spawners, inits, other jobs):
@@ -205,12 +216,24 @@ TEST_F(NotRootTest, WithoutUserNamespacesItSaysSoAndRunsJobsWithoutNamespaces) {
   EXPECT_EQ(record["isolation"], "rlimit nnp seccomp");
 }
 
-// A cgroup v1 subtree chowned to nobody in each hierarchy hutchd uses, the way an administrator delegates
-// one on a v1 host, with hutchd started inside it: it makes its slots beneath and gets real limits.
+// A cgroup subtree delegated to nobody, with hutchd started inside it: it makes its cgroups beneath and gets
+// real limits. On cgroup v1, a cgroup chowned to nobody in each hierarchy hutchd uses, the way an administrator
+// delegates one there. On cgroup v2, one cgroup (a test cgroup of its own, test_cgroup.h) with the files
+// systemd's Delegate= hands to a unit's user chowned to nobody: the directory, cgroup.procs,
+// cgroup.subtree_control and cgroup.threads.
 class NotRootDelegatedCgroupTest : public NotRootTest {
  protected:
   void SetUp() override {
-    if (::geteuid() == 0) {
+    if (::geteuid() == 0 && host_cgroup_version() == "v2") {
+      std::vector<std::string> procs = own_test_cgroup("delegated-" + std::to_string(::getpid()));
+      if (procs.empty()) GTEST_SKIP() << "needs HUTCH_TEST_CGROUP, a delegated cgroup for test processes (scripts/test)";
+      std::filesystem::path directory = std::filesystem::path(procs[0]).parent_path();
+      delegated_.push_back(directory);
+      for (const char *file : {"", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"}) {
+        std::filesystem::path path = *file == '\0' ? directory : directory / file;
+        ASSERT_EQ(::chown(path.c_str(), kNobody, kNogroup), 0) << path << ": " << std::strerror(errno);
+      }
+    } else if (::geteuid() == 0) {
       static int count = 0;
       std::string name = "hutch-test-delegated-" + std::to_string(::getpid()) + "-" + std::to_string(++count);
       for (const char *controller : {"memory", "cpu", "cpuacct", "pids"}) {
@@ -229,8 +252,11 @@ class NotRootDelegatedCgroupTest : public NotRootTest {
   }
   void TearDown() override {
     NotRootTest::TearDown();  // hutchd stops and removes its own cgroups first
-    for (const std::filesystem::path &directory : delegated_)
+    for (const std::filesystem::path &directory : delegated_) {
+      // v2: the leaf hutchd moved itself into stays until its cgroup goes, as under systemd.
+      if (host_cgroup_version() == "v2") ::rmdir((directory / "supervisor").c_str());
       EXPECT_EQ(::rmdir(directory.c_str()), 0) << "hutchd left something in " << directory << ": " << std::strerror(errno);
+    }
   }
   HutchdOptions hutchd_options() override {
     HutchdOptions options = NotRootTest::hutchd_options();
@@ -245,15 +271,17 @@ TEST_F(NotRootDelegatedCgroupTest, UsesTheDelegatedCgroupForRealLimits) {
   HUTCH_REQUIRE_ROOT();
   ASSERT_FALSE(delegated_.empty());
   std::string log = hutchd().log_text();
-  EXPECT_THAT(log, HasSubstr("INFO limits: cgroup v1 (cpu, cpuacct, memory, pids) under " + delegated_[0].string() +
-                             "/hutch-"));
+  std::string version = host_cgroup_version();
+  std::string controllers = version == "v2" ? "memory, cpu, pids" : "cpu, cpuacct, memory, pids";
+  EXPECT_THAT(log, HasSubstr("INFO limits: cgroup " + version + " (" + controllers + ") under " +
+                             delegated_[0].string() + "/hutch-"));
   EXPECT_THAT(log, testing::Not(HasSubstr("no cgroup delegation")));
   EXPECT_THAT(log, HasSubstr("WARN not root: every job runs as one uid")) << "delegation does not give uids";
 
   Fields record = run_job({{"function", "balloon"}, {"input", R"({"mb":200})"}, {"memory", "64M"}});
   EXPECT_EQ(record["status"], "oom") << describe_fields(record);
-  EXPECT_EQ(record["limits"], "cgroup v1");
-  EXPECT_EQ(record["isolation"], "cgroup-v1 userns pidns ipcns utsns cgroupns netns rootfs nocaps nnp seccomp");
+  EXPECT_EQ(record["limits"], "cgroup " + version);
+  EXPECT_EQ(record["isolation"], "cgroup-" + version + " userns pidns ipcns utsns cgroupns netns rootfs nocaps nnp seccomp");
 }
 
 }  // namespace

@@ -21,8 +21,10 @@
 #include "common/unique_fd.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sandbox/cgroup_mounts.h"
 #include "sandbox/cgroup_sweep.h"
 #include "tests/support/hutch_test.h"
+#include "tests/support/test_cgroup.h"
 
 namespace hutch::test {
 namespace {
@@ -87,11 +89,11 @@ class FakeSubtree {
       ADD_FAILURE() << "start sleep in " << directory_ << ": " << error;
       return;
     }
-    // The child joins the cgroup itself after fork, and a v1 attach waits for an RCU grace period: a sweep
-    // started before it got there would find the subtree empty.
+    // The child joins the cgroup after fork (a v1 migration can take ~10 ms): only then does the cgroup hold
+    // a process, which a sweep started right after must find.
     auto deadline = Clock::now() + 5s;
-    while (processes_in({directory_}).empty() && Clock::now() < deadline) std::this_thread::sleep_for(5ms);
-    if (processes_in({directory_}).empty()) ADD_FAILURE() << "sleep never appeared in " << directory_;
+    while (!listed(sleeper_) && Clock::now() < deadline) std::this_thread::sleep_for(5ms);
+    if (!listed(sleeper_)) ADD_FAILURE() << "sleep " << sleeper_ << " never joined " << directory_;
   }
   ~FakeSubtree() {
     if (sleeper_ > 0 && !exit_status_) stop_process(sleeper_, SIGKILL, 5s);
@@ -99,6 +101,13 @@ class FakeSubtree {
       std::this_thread::sleep_for(10ms);
   }
   const std::string &directory() const { return directory_; }
+  bool listed(pid_t pid) const {
+    std::istringstream procs(read_file_text(directory_ + "/cgroup.procs"));
+    for (pid_t listed_pid; procs >> listed_pid;) {
+      if (listed_pid == pid) return true;
+    }
+    return false;
+  }
   // The sleep's wait status once it ended (reaped here), nullopt while it runs.
   std::optional<int> exit_status(std::chrono::milliseconds timeout) {
     if (!exit_status_ && sleeper_ > 0) exit_status_ = wait_for_exit(sleeper_, timeout);
@@ -125,7 +134,13 @@ TEST_F(StartupCleanupTest, AKilledSupervisorLeavesNoProcessAndTheNextOneRemovesI
   ASSERT_TRUE(killed.start());
   std::string id = redis().xadd_job({{"function", "sleep"}, {"input", R"({"seconds":60})"}, {"timeout", "90"}});
   redis().wait_for_status(id, {"running"}, 15s);
-  std::vector<std::string> left = subtree_directories(killed_options.consumer);
+  // cgroup v2: A's subtree is in the cgroup of its own it was started in (test_cgroup.h); v1: beside this test's.
+  bool v2 = !killed.test_cgroup().empty();
+  std::vector<std::string> left =
+      v2 ? std::vector<std::string>{test_cgroup_directory(killed.test_cgroup()) + "/hutch-" +
+                                    sanitize_cgroup_name(killed_options.consumer)}
+         : subtree_directories(killed_options.consumer);
+  if (v2 && !exists(left.front())) left.clear();
   ASSERT_FALSE(left.empty()) << "hutchd " << killed_options.consumer << " made no cgroups: " << killed.log_text();
   ASSERT_FALSE(processes_in(left).empty()) << "its running job is in none of " << left.front();
   ASSERT_TRUE(killed.stop(SIGKILL, 10s).has_value());
@@ -136,6 +151,18 @@ TEST_F(StartupCleanupTest, AKilledSupervisorLeavesNoProcessAndTheNextOneRemovesI
   EXPECT_THAT(processes_in(left), testing::IsEmpty()) << "processes outlived their SIGKILLed hutchd";
   for (const std::string &directory : left) ASSERT_TRUE(exists(directory)) << directory << " is already gone";
   EXPECT_TRUE(exists(lock_file(killed_options.consumer)));
+
+  if (v2) {
+    // On cgroup v2 no process can join A's cgroup any more (A enabled controllers in it), and every hutchd
+    // needs a cgroup of its own, so no later hutchd's start-up sweep can reach what A left: the service
+    // manager removes a unit's cgroup once its processes are gone (systemd does: tests/vm/scenario checks it
+    // after a kill -9 with Restart=always). Here the test does what systemd would; that it can is the check
+    // that nothing of A still runs anywhere in its cgroup.
+    remove_empty_test_cgroup(killed.test_cgroup());
+    EXPECT_FALSE(exists(test_cgroup_directory(killed.test_cgroup()))) << "something of the killed hutchd remains";
+    ::unlink(lock_file(killed_options.consumer).c_str());  // its lock file, which the sweep would have removed
+    return;
+  }
 
   // Three more subtrees beside it: a dead owner's with a process still in it (its lock file is free), a live
   // owner's (this test holds its lock), and one without a lock file (an older hutchd's, maybe running).

@@ -145,7 +145,10 @@ std::vector<int> HutchTest::orphans_still_running(const std::string &id, size_t 
 }
 
 void HutchTest::expect_fork_bomb_stopped_by_pids_limit() {
-  Fields record = run_job({{"function", "fork_bomb"}, {"input", R"({"max_forks":3000,"seconds":3})"}});
+  // The bomb ends itself after 3 s; the timeout only bounds it. Its ~256 processes take a while to exit and be
+  // reaped on a slow machine (seconds under scripts/test-vm's software emulation), so not the default 5 s.
+  Fields record = run_job(
+      {{"function", "fork_bomb"}, {"input", R"({"max_forks":3000,"seconds":3})"}, {"timeout", "20"}}, std::chrono::seconds(40));
   EXPECT_EQ(record["status"], "succeeded") << record["error"];
   nlohmann::json output = nlohmann::json::parse(record["output"], nullptr, /*allow_exceptions=*/false);
   ASSERT_TRUE(output.is_object()) << record["output"];

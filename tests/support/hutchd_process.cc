@@ -1,12 +1,15 @@
 #include "tests/support/hutchd_process.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <sstream>
 #include <thread>
+
+#include "tests/support/test_cgroup.h"
 
 namespace hutch::test {
 namespace {
@@ -22,6 +25,14 @@ bool has_line_ending_with(const std::string &text, const std::string &suffix) {
       return true;
   }
   return false;
+}
+
+// A consumer name as one path component.
+std::string cgroup_safe(std::string name) {
+  for (char &c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+  }
+  return name;
 }
 
 std::string seconds_text(double seconds) {
@@ -58,6 +69,7 @@ HutchdProcess::HutchdProcess(HutchdOptions options)
 
 HutchdProcess::~HutchdProcess() {
   if (running()) stop_process(pid_, SIGTERM, 10s);
+  if (!test_cgroup_.empty()) remove_empty_test_cgroup(test_cgroup_);
 }
 
 testing::AssertionResult HutchdProcess::start(std::chrono::milliseconds timeout) {
@@ -67,7 +79,17 @@ testing::AssertionResult HutchdProcess::start(std::chrono::milliseconds timeout)
   for (const auto &arg : args) command_line += (command_line.empty() ? "" : " ") + arg;
   std::string error;
   wait_status_.reset();
-  pid_ = spawn_process(args, options_.environment, log_path_, /*die_with_parent=*/true, &error, options_.setup);
+  ChildSetup setup = options_.setup;
+  if (setup.join_cgroup_procs.empty()) {
+    // A fresh one per start, as systemd gives a unit on each start (it removes the last run's cgroup once its
+    // processes are gone): cgroup v2 lets no process join a cgroup whose controllers a hutchd enabled.
+    static int started = 0;
+    test_cgroup_ = "hutchd-" + std::to_string(::getpid()) + "-" + std::to_string(++started) +
+                   (options_.consumer.empty() ? "" : "-" + cgroup_safe(options_.consumer));
+    setup.join_cgroup_procs = own_test_cgroup(test_cgroup_);
+    if (setup.join_cgroup_procs.empty()) test_cgroup_.clear();
+  }
+  pid_ = spawn_process(args, options_.environment, log_path_, /*die_with_parent=*/true, &error, setup);
   if (pid_ < 0) return testing::AssertionFailure() << "start " << command_line << ": " << error;
 
   auto deadline = Clock::now() + timeout;

@@ -31,7 +31,9 @@ struct HutchdOptions {
   std::vector<std::string> extra_args;
   std::vector<std::string> environment;  // "NAME=value" on top of the test's own environment
   // Runs hutchd as another user (uid, gid, no supplementary groups; the test must be root), after joining
-  // these cgroups (cgroup.procs paths), e.g. a cgroup delegated to that user.
+  // these cgroups (cgroup.procs paths), e.g. a cgroup delegated to that user. Without cgroups named here,
+  // hutchd joins a fresh test cgroup of its own where scripts/test provides them (test_cgroup.h), as a
+  // systemd unit would on each start.
   ChildSetup setup;
 
   std::vector<std::string> argv() const;
@@ -57,6 +59,8 @@ class HutchdProcess {
   bool running();
   pid_t pid() const { return pid_; }
   const HutchdOptions &options() const { return options_; }
+  // The test cgroup it was started in (test_cgroup.h), "" when none.
+  const std::string &test_cgroup() const { return test_cgroup_; }
   std::string log_text() const;
   // What an ASan/UBSan/LSan build of hutchd reported in its log ("" when nothing): from the first report line
   // on. Such a hutchd aborts at the first report; the fixture fails the test on any.
@@ -70,6 +74,7 @@ class HutchdProcess {
   std::string log_path_;
   pid_t pid_ = -1;
   std::optional<int> wait_status_;
+  std::string test_cgroup_;  // test_cgroup.h: its name when hutchd was put in one
 };
 
 }  // namespace hutch::test

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "sandbox/cgroup.h"
 #include "supervisor/doctor.h"
 
 namespace hutch {
@@ -117,14 +118,77 @@ TEST(Doctor, V2WithoutDelegationIsMissingWithTheSystemdFixAndFallsBackToRlimits)
   ASSERT_NE(version, nullptr);
   EXPECT_EQ(version->level, DoctorLevel::kMiss);
   EXPECT_NE(version->detail.find("rlimits"), std::string::npos) << version->detail;
-  EXPECT_EQ(version->fix, "with systemd, set Delegate=yes on the unit");
+  EXPECT_EQ(version->fix, kCgroupV2DelegationFix);
   const DoctorLine *child = line_for(report, "cgroup child");
   ASSERT_NE(child, nullptr);
   EXPECT_EQ(child->level, DoctorLevel::kMiss);
   EXPECT_NE(child->detail.find("Permission denied"), std::string::npos) << child->detail;
-  EXPECT_EQ(child->fix, "with systemd, set Delegate=yes on the unit");
+  EXPECT_EQ(child->fix, kCgroupV2DelegationFix);
   EXPECT_TRUE(report.enforced.starts_with("rlimits only")) << report.enforced;
   EXPECT_NE(report.enforced.find("not enforced: cgroup limits"), std::string::npos) << report.enforced;
+}
+
+// A root shell on a cgroup v2 host: its session's cgroup has the controllers, mkdir works (root), but the
+// shell and its other processes are in it, so hutchd could enable no controllers beneath it.
+HostFindings v2_host_as_root_in_a_login_shell() {
+  HostFindings findings = good_v2_host_as_user();
+  findings.identity.effective_uid = 0;
+  findings.namespaces.inside_user_namespace = false;
+  findings.cgroups.v2.hierarchies = {{"", "/user.slice/user-0.slice/session-3.scope",
+                                      "/sys/fs/cgroup/user.slice/user-0.slice/session-3.scope", {}}};
+  findings.cgroups.v2.other_processes = {"812 (sshd)", "815 (bash)"};
+  findings.cgroups.mechanism = LimitsMechanism::kRlimit;  // what probe_cgroups decides: delegated() is false
+  return findings;
+}
+
+TEST(Doctor, V2InASharedCgroupIsMissingAndSaysToStartHutchdInADelegatedCgroupOfItsOwn) {
+  HostFindings findings = v2_host_as_root_in_a_login_shell();
+  EXPECT_FALSE(findings.cgroups.v2.delegated());
+  DoctorReport report = make_doctor_report(findings);
+  EXPECT_EQ(report.exit_code, 1);
+  const DoctorLine *version = line_for(report, "cgroup version");
+  ASSERT_NE(version, nullptr);
+  EXPECT_EQ(version->level, DoctorLevel::kMiss);
+  EXPECT_NE(version->detail.find("v2 has memory, cpu and pids, but hutchd's cgroup is shared with other processes "
+                                 "(see cgroup shared)"),
+            std::string::npos)
+      << version->detail;
+  EXPECT_EQ(version->fix, kCgroupV2DelegationFix);
+  const DoctorLine *shared = line_for(report, "cgroup shared");
+  ASSERT_NE(shared, nullptr);
+  EXPECT_EQ(shared->level, DoctorLevel::kMiss);
+  EXPECT_EQ(shared->detail, "hutchd's cgroup '/sys/fs/cgroup/user.slice/user-0.slice/session-3.scope' also holds 2 "
+                            "other processes (812 (sshd), 815 (bash)), and cgroup v2 enables no controllers beneath a "
+                            "cgroup with processes in it");
+  EXPECT_NE(shared->fix.find("systemd-run --scope -p Delegate=yes"), std::string::npos) << shared->fix;
+  EXPECT_NE(shared->fix.find("Delegate=yes"), std::string::npos) << shared->fix;
+  EXPECT_TRUE(report.enforced.starts_with("rlimits only")) << report.enforced;
+}
+
+TEST(Doctor, V2NotWritableByHutchdsUserIsMissingAsDelegation) {
+  HostFindings findings = good_v2_host_as_user();
+  findings.cgroups.v2.own_cgroup_writable =
+      fail(errno_error(EACCES, "access('/sys/fs/cgroup/user.slice/hutchd.service/cgroup.subtree_control', W_OK)"));
+  findings.cgroups.mechanism = LimitsMechanism::kRlimit;
+  EXPECT_FALSE(findings.cgroups.v2.delegated());
+  DoctorReport report = make_doctor_report(findings);
+  EXPECT_EQ(report.exit_code, 1);
+  const DoctorLine *delegation = line_for(report, "cgroup delegation");
+  ASSERT_NE(delegation, nullptr);
+  EXPECT_EQ(delegation->level, DoctorLevel::kMiss);
+  EXPECT_EQ(delegation->detail, "hutchd's cgroup is not delegated to uid 1000: access('/sys/fs/cgroup/user.slice/"
+                                "hutchd.service/cgroup.subtree_control', W_OK): Permission denied");
+  EXPECT_NE(line_for(report, "cgroup version")->detail.find("not delegated to it (see cgroup delegation)"),
+            std::string::npos);
+}
+
+TEST(Doctor, V2InACgroupOfItsOwnSaysNoOtherProcessIsThere) {
+  DoctorReport report = make_doctor_report(good_v2_host_as_user());
+  const DoctorLine *shared = line_for(report, "cgroup shared");
+  ASSERT_NE(shared, nullptr);
+  EXPECT_EQ(shared->level, DoctorLevel::kOk);
+  EXPECT_EQ(line_for(report, "cgroup delegation"), nullptr);
+  EXPECT_TRUE(report.enforced.starts_with("cgroup v2 limits")) << report.enforced;
 }
 
 TEST(Doctor, NoCgroupControllersAnywhereSaysWhatEachVersionLacks) {

@@ -2,6 +2,7 @@
 // them at start-up and the doctor prints them, so their content is checked once, here.
 #include <gtest/gtest.h>
 
+#include "sandbox/cgroup.h"
 #include "supervisor/protections.h"
 
 namespace hutch {
@@ -40,6 +41,10 @@ TEST(Protections, NoCgroupsNamesWhatEachRlimitMeansAndAFixForWhoRuns) {
   MissingProtection root = no_cgroup_limits("no memory hierarchy is mounted", true);
   EXPECT_EQ(root.item, "no usable cgroup");
   EXPECT_NE(root.fix.find("mount"), std::string::npos) << root.fix;
+  // On a cgroup v2 host nothing is missing from the mounts: hutchd needs a delegated cgroup of its own.
+  MissingProtection shared = no_cgroup_limits("cgroup v2: hutchd's cgroup '/sys/fs/cgroup/x' also holds ...", true, true);
+  EXPECT_EQ(shared.fix, kCgroupV2DelegationFix);
+  EXPECT_EQ(shared.fix.find("mount"), std::string::npos) << shared.fix;
 }
 
 TEST(Protections, TheUserNamespaceCauseIsTheSwitchThatIsOff) {
