@@ -5,7 +5,6 @@
 // else is ours to touch.
 #include "sandbox/cgroup_sweep.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include <map>
 #include <set>
 
+#include "common/directory_stream.h"
 #include "common/file_io.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/cgroup_mounts.h"
@@ -47,14 +47,12 @@ Result<std::vector<std::string>> parent_directories() {
 // Appends the directory and every cgroup below it, parents before children.
 void list_tree(const std::string &path, std::vector<std::string> &out) {
   out.push_back(path);
-  DIR *directory = ::opendir(path.c_str());
-  if (directory == nullptr) return;  // gone meanwhile, or unreadable: remove_tree reports what matters
+  auto directory = DirectoryStream::open(path);
+  if (!directory) return;  // gone meanwhile, or unreadable: remove_tree reports what matters
   std::vector<std::string> children;
-  while (dirent *entry = ::readdir(directory)) {
-    std::string name = entry->d_name;
-    if (entry->d_type == DT_DIR && name != "." && name != "..") children.push_back(path + "/" + name);
+  while (const dirent *entry = directory->next()) {
+    if (entry->d_type == DT_DIR) children.push_back(path + "/" + entry->d_name);
   }
-  ::closedir(directory);
   for (const std::string &child : children) list_tree(child, out);
 }
 
@@ -64,14 +62,12 @@ Result<std::vector<CgroupSubtree>> find_cgroup_subtrees() {
   TRY_ASSIGN(std::vector<std::string> parents, parent_directories());
   std::map<std::string, std::vector<std::string>> by_instance;
   for (const std::string &parent : parents) {
-    DIR *directory = ::opendir(parent.c_str());
-    if (directory == nullptr) return fail(errno_error("opendir('" + parent + "')"));
-    while (dirent *entry = ::readdir(directory)) {
+    TRY_ASSIGN(DirectoryStream directory, DirectoryStream::open(parent));
+    while (const dirent *entry = directory.next()) {
       std::string name = entry->d_name;
       if (entry->d_type != DT_DIR || name.rfind(kPrefix, 0) != 0 || name.size() == std::strlen(kPrefix)) continue;
       by_instance[name.substr(std::strlen(kPrefix))].push_back(parent + "/" + name);
     }
-    ::closedir(directory);
   }
   std::vector<CgroupSubtree> subtrees;
   for (auto &[instance, directories] : by_instance) {
