@@ -94,6 +94,8 @@ class Execution {
   // Claimed again by this same supervisor (it missed its own heartbeat): the attempt it now owns.
   void adopt_attempt(int attempt) { job_.attempt = attempt; }
   int slot() const { return slot_; }
+  // Its record (or hand-back) is written: it only retires now (process reaped, cgroup given back).
+  bool recorded() const { return finished_; }
 
  private:
   FileCaps file_caps() const;

@@ -371,7 +371,10 @@ void Supervisor::lose(const std::string &id) {
 
 std::vector<std::pair<std::string, int>> Supervisor::owned_jobs() const {
   std::vector<std::pair<std::string, int>> owned;
-  for (const auto &[id, execution] : executions_) owned.emplace_back(id, execution->attempt());
+  for (const auto &[id, execution] : executions_) {
+    // A retiring execution's entry is acknowledged already: nothing left to keep.
+    if (!execution->recorded()) owned.emplace_back(id, execution->attempt());
+  }
   return owned;
 }
 
