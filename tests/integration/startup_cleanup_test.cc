@@ -83,7 +83,20 @@ class FakeSubtree {
     setup.join_cgroup_procs = {directory_ + "/cgroup.procs"};
     std::string error;
     sleeper_ = spawn_process({"/bin/sleep", "120"}, {}, "/dev/null", /*die_with_parent=*/true, &error, setup);
-    if (sleeper_ < 0) ADD_FAILURE() << "start sleep in " << directory_ << ": " << error;
+    if (sleeper_ < 0) {
+      ADD_FAILURE() << "start sleep in " << directory_ << ": " << error;
+      return;
+    }
+    // The sleep joins the cgroup in its own child after fork: until cgroup.procs lists it, a sweep would
+    // find this subtree empty (and say "no process was left in it").
+    auto deadline = Clock::now() + 5s;
+    while (!testing::Value(processes_in({directory_}), testing::Contains(static_cast<int>(sleeper_)))) {
+      if (Clock::now() >= deadline) {
+        ADD_FAILURE() << "sleep " << sleeper_ << " never appeared in " << directory_ << "/cgroup.procs";
+        return;
+      }
+      std::this_thread::sleep_for(5ms);
+    }
   }
   ~FakeSubtree() {
     if (sleeper_ > 0 && !exit_status_) stop_process(sleeper_, SIGKILL, 5s);
