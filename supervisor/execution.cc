@@ -593,10 +593,14 @@ void Execution::retire_step() {
   }
   std::string busy;
   if (cgroup_) {
-    // Killed again each round: a process that was forking when the sweep gave up may have left a child.
-    (void)cgroup_->kill_all();  // release() below says whether anything is left
-    if (auto released = cgroup_->release(); released) cgroup_.reset();
-    else busy = released.error().message;
+    if (auto released = cgroup_->release(); released) {
+      cgroup_.reset();
+    } else {
+      busy = released.error().message;
+      // Killed again before the next round: a process that was forking when the sweep gave up may have
+      // left a child. What is left shows in the next release().
+      (void)cgroup_->kill_all();
+    }
   }
   if (!process_.running() && !cgroup_) {
     on_finished_(*this);
