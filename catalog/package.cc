@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "common/file_io.h"
+#include "common/quote.h"
 #include "common/unique_fd.h"
 
 namespace hutch {
@@ -60,6 +61,30 @@ Status check_totals(const std::vector<PackageEntry> &entries) {
   return {};
 }
 
+// An archive entry as a package may hold it: a cleaned path and whether it is a directory; nullopt for
+// the top directory itself ("." or "./"), which is skipped.
+struct CheckedEntry {
+  std::string path;
+  bool directory = false;
+};
+
+Result<std::optional<CheckedEntry>> check_entry(archive_entry *entry, const std::string &source, size_t max_depth) {
+  std::string raw = archive_entry_pathname(entry) != nullptr ? archive_entry_pathname(entry) : "";
+  if (raw == "." || raw == "./") return std::optional<CheckedEntry>{};
+  auto path = clean_path(raw);
+  if (!path)
+    return fail(make_error(source + ": " + quote_value(raw) + " is not a path inside the package (absolute, or with '..')"));
+  auto type = archive_entry_filetype(entry);
+  // A hard link is a regular file in the header with a link name: as much a link as a symbolic one.
+  if ((type != AE_IFDIR && type != AE_IFREG) || archive_entry_hardlink(entry) != nullptr)
+    return fail(make_error(source + ": " + quote_value(raw) +
+                           " is a link or special file; a package holds only files and directories"));
+  if (static_cast<size_t>(std::count(path->begin(), path->end(), '/')) >= max_depth)
+    return fail(make_error(source + ": " + quote_value(raw) + " is more than " + std::to_string(max_depth) +
+                           " directories deep"));
+  return std::optional<CheckedEntry>{CheckedEntry{*path, type == AE_IFDIR}};
+}
+
 Result<std::vector<PackageEntry>> read_archive_entries(archive *reader, const std::string &source) {
   std::vector<PackageEntry> entries;
   uint64_t total = 0;
@@ -68,21 +93,16 @@ Result<std::vector<PackageEntry>> read_archive_entries(archive *reader, const st
     int status = archive_read_next_header(reader, &entry);
     if (status == ARCHIVE_EOF) break;
     if (status != ARCHIVE_OK && status != ARCHIVE_WARN) return fail(archive_error(reader, source));
-    std::string raw = archive_entry_pathname(entry) != nullptr ? archive_entry_pathname(entry) : "";
-    auto type = archive_entry_filetype(entry);
-    if (raw == "." || raw == "./") continue;
-    auto path = clean_path(raw);
-    if (!path) return fail(make_error(source + ": '" + raw + "' is not a path inside the package (absolute, or with '..')"));
-    if (type == AE_IFDIR) {
-      entries.push_back({*path, true, false, {}});
+    TRY_ASSIGN(std::optional<CheckedEntry> checked, check_entry(entry, source, kMaxPackageDepth));
+    if (!checked) continue;
+    if (checked->directory) {
+      entries.push_back({checked->path, true, false, {}});
       continue;
     }
-    if (type != AE_IFREG)
-      return fail(make_error(source + ": '" + raw + "' is a link or special file; a package holds only files and directories"));
     la_int64_t size = archive_entry_size(entry);
     total += static_cast<uint64_t>(std::max<la_int64_t>(size, 0));
     if (total > kMaxUnpackedPackageBytes) return fail(make_error(source + ": unpacks to more than 512 MiB"));
-    PackageEntry file{*path, false, (archive_entry_perm(entry) & 0111) != 0, {}};
+    PackageEntry file{checked->path, false, (archive_entry_perm(entry) & 0111) != 0, {}};
     file.content.resize(static_cast<size_t>(std::max<la_int64_t>(size, 0)));
     la_ssize_t got = archive_read_data(reader, file.content.data(), file.content.size());
     if (got < 0 || static_cast<size_t>(got) != file.content.size()) return fail(archive_error(reader, source));
@@ -114,6 +134,62 @@ Result<std::vector<PackageEntry>> read_directory(const std::string &root) {
   if (error) return fail(make_error("read '" + root + "': " + error.message()));
   TRY_STATUS(check_totals(entries));
   return entries;
+}
+
+using ArchiveReader = std::unique_ptr<archive, ReadArchiveDeleter>;
+
+// A package as stored: a gzip'd tar of at most 64 MiB, read from memory.
+Result<ArchiveReader> open_stored_archive(const std::string &archive_bytes) {
+  if (archive_bytes.size() > kMaxPackageBytes) return fail(make_error("the package is larger than 64 MiB"));
+  ArchiveReader reader(archive_read_new());
+  archive_read_support_filter_gzip(reader.get());
+  archive_read_support_format_tar(reader.get());
+  if (archive_read_open_memory(reader.get(), archive_bytes.data(), archive_bytes.size()) != ARCHIVE_OK)
+    return fail(archive_error(reader.get(), "package"));
+  return reader;
+}
+
+// The directory `relative` beneath `root_fd`, made where missing (mode 0755 whatever the umask), each
+// component opened from its parent's fd without following a link.
+Result<UniqueFd> make_directory_beneath(int root_fd, const std::string &relative) {
+  UniqueFd current(::fcntl(root_fd, F_DUPFD_CLOEXEC, 0));
+  if (!current) return fail(errno_error("dup"));
+  size_t start = 0;
+  while (start < relative.size()) {
+    size_t end = relative.find('/', start);
+    if (end == std::string::npos) end = relative.size();
+    const std::string part = relative.substr(start, end - start);
+    bool made = ::mkdirat(current.get(), part.c_str(), 0755) == 0;
+    if (!made && errno != EEXIST) return fail(errno_error("unpack " + quote_value(relative)));
+    UniqueFd next(::openat(current.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next) return fail(errno_error("unpack " + quote_value(relative)));
+    if (made && ::fchmod(next.get(), 0755) != 0) return fail(errno_error("chmod " + quote_value(relative)));
+    current = std::move(next);
+    start = end + 1;
+  }
+  return current;
+}
+
+// The current entry's data, block by block, into `fd`; `total` counts every file's bytes so far.
+Status stream_entry_data(archive *reader, int fd, const std::string &path, const UnpackLimits &limits,
+                         uint64_t &total) {
+  uint64_t written = 0;
+  for (;;) {
+    const void *block = nullptr;
+    size_t size = 0;
+    la_int64_t offset = 0;
+    int status = archive_read_data_block(reader, &block, &size, &offset);
+    if (status == ARCHIVE_EOF) return {};
+    if (status != ARCHIVE_OK && status != ARCHIVE_WARN) return fail(archive_error(reader, "package: " + quote_value(path)));
+    // Blocks of a plain file follow each other; a gap would be a sparse file, which no package holds.
+    if (offset < 0 || static_cast<uint64_t>(offset) != written)
+      return fail(make_error("package: " + quote_value(path) + " is a sparse file; a package holds only plain files"));
+    total += size;
+    if (total > limits.max_bytes)
+      return fail(make_error("unpacks to more than " + std::to_string(limits.max_bytes) + " bytes" + limits.bytes_rule));
+    TRY_STATUS(write_all(fd, block, size));
+    written += size;
+  }
 }
 
 }  // namespace
@@ -177,30 +253,41 @@ Result<std::string> write_package_archive(std::vector<PackageEntry> entries) {
 }
 
 Result<std::vector<PackageEntry>> read_package_archive(const std::string &archive_bytes) {
-  if (archive_bytes.size() > kMaxPackageBytes) return fail(make_error("the package is larger than 64 MiB"));
-  std::unique_ptr<archive, ReadArchiveDeleter> reader(archive_read_new());
-  archive_read_support_filter_gzip(reader.get());
-  archive_read_support_format_tar(reader.get());
-  if (archive_read_open_memory(reader.get(), archive_bytes.data(), archive_bytes.size()) != ARCHIVE_OK)
-    return fail(archive_error(reader.get(), "package"));
+  TRY_ASSIGN(ArchiveReader reader, open_stored_archive(archive_bytes));
   return read_archive_entries(reader.get(), "package");
 }
 
-Status unpack_package(const std::vector<PackageEntry> &entries, const std::string &directory) {
-  for (const PackageEntry &entry : entries) {
-    // Paths were cleaned when read; parents come before children in canonical order, but a zip may not
-    // list directories at all, so they are made as needed.
-    fs::path target = fs::path(directory) / entry.path;
-    std::error_code error;
-    fs::create_directories(entry.directory ? target : target.parent_path(), error);
-    if (error) return fail(make_error("unpack '" + entry.path + "': " + error.message()));
-    if (entry.directory) continue;
-    UniqueFd fd(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, entry.executable ? 0755 : 0644));
-    if (!fd) return fail(errno_error("unpack '" + entry.path + "'"));
-    TRY_STATUS(write_all(fd.get(), entry.content.data(), entry.content.size()));
-    if (::fchmod(fd.get(), entry.executable ? 0755 : 0644) != 0) return fail(errno_error("chmod '" + entry.path + "'"));
+Result<uint64_t> unpack_package_archive(const std::string &archive_bytes, int directory_fd, const UnpackLimits &limits) {
+  TRY_ASSIGN(ArchiveReader reader, open_stored_archive(archive_bytes));
+  uint64_t total = 0;
+  size_t count = 0;
+  archive_entry *entry = nullptr;
+  for (;;) {
+    int status = archive_read_next_header(reader.get(), &entry);
+    if (status == ARCHIVE_EOF) break;
+    if (status != ARCHIVE_OK && status != ARCHIVE_WARN) return fail(archive_error(reader.get(), "package"));
+    TRY_ASSIGN(std::optional<CheckedEntry> checked, check_entry(entry, "package", limits.max_depth));
+    if (!checked) continue;
+    if (++count > limits.max_entries)
+      return fail(make_error("package: more than " + std::to_string(limits.max_entries) + " entries"));
+    if (checked->directory) {
+      TRY_ASSIGN(UniqueFd made, make_directory_beneath(directory_fd, checked->path));
+      continue;
+    }
+    size_t slash = checked->path.rfind('/');
+    UniqueFd parent;
+    if (slash != std::string::npos) {
+      TRY_ASSIGN(parent, make_directory_beneath(directory_fd, checked->path.substr(0, slash)));
+    }
+    const std::string leaf = slash == std::string::npos ? checked->path : checked->path.substr(slash + 1);
+    mode_t mode = (archive_entry_perm(entry) & 0111) != 0 ? 0755 : 0644;
+    UniqueFd file(::openat(parent ? parent.get() : directory_fd, leaf.c_str(),
+                           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+    if (!file) return fail(errno_error("unpack " + quote_value(checked->path)));
+    TRY_STATUS(stream_entry_data(reader.get(), file.get(), checked->path, limits, total));
+    if (::fchmod(file.get(), mode) != 0) return fail(errno_error("chmod " + quote_value(checked->path)));
   }
-  return {};
+  return total;
 }
 
 }  // namespace hutch

@@ -18,9 +18,11 @@ struct FunctionSpec {
   std::string executable;         // absolute path
   std::vector<std::string> argv;  // argv[0] included
   bool builtin = false;
-  // User functions (stored in Redis): the unpacked package on the host, shown read-only at /function in the
-  // sandbox, and the function's name inside its package ($HUTCH_FUNCTION).
+  // User functions (stored in Redis): the unpacked package on the host (its path for messages, its fd for
+  // the mount), shown read-only at /function in the sandbox, and the function's name inside its package
+  // ($HUTCH_FUNCTION).
   std::string package_directory;
+  int package_directory_fd = -1;  // that directory, held open (and leased) by the resolved function
   std::string name_in_package;
   std::string package_name;
   // System calls this function may make on top of the default seccomp policy, sorted, no repeats. Only

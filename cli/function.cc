@@ -15,9 +15,22 @@ std::string optional_number(const std::optional<double> &value) {
   return text;
 }
 
+// The stored definition, if any. One that breaks the rules (written by hand, or by an older CLI) exists but
+// can only be replaced whole: an update then needs both --entry and the code.
+Result<std::optional<FunctionDefinition>> existing_definition(RedisClient &redis, const FunctionOptions &options) {
+  auto existing = load_definition(redis, options.name);
+  if (existing) return existing;
+  TRY_ASSIGN(Reply found, redis.command({"EXISTS", keys::function_definition(options.name)}));
+  if (found->integer == 0) return existing;  // there is none: reading failed for another reason
+  if (options.action == "create" || (options.entry && (options.file || options.package)))
+    return std::optional<FunctionDefinition>{FunctionDefinition{}};
+  return fail(make_error("function update: " + existing.error().message +
+                         "; give --entry and --file or --package to replace it whole"));
+}
+
 Result<int> create_or_update(RedisClient &redis, const FunctionOptions &options) {
   TRY_STATUS(check_user_function_name(options.name));
-  TRY_ASSIGN(auto existing, load_definition(redis, options.name));
+  TRY_ASSIGN(auto existing, existing_definition(redis, options));
   bool create = options.action == "create";
   if (create && existing)
     return fail(make_error("function create: '" + options.name + "' exists; change it with hutch function update"));
@@ -44,14 +57,14 @@ Result<int> create_or_update(RedisClient &redis, const FunctionOptions &options)
     TRY_STATUS(check_entry(definition.entry, code->entries));
   } else if (options.entry) {
     // A new entry for the stored code: check it against that code's file list.
-    TRY_ASSIGN(Reply blob, redis.command({"GET", keys::package_blob(definition.package_sha256)}));
-    TRY_ASSIGN(auto entries, read_package_archive(reply_text(blob.get())));
+    TRY_ASSIGN(std::string blob, load_blob(redis, definition.package_sha256));
+    TRY_ASSIGN(auto entries, read_package_archive(blob));
     TRY_STATUS(check_entry(definition.entry, entries));
   }
   definition.updated_at = now_timestamp();
-  if (create) definition.created_at = definition.updated_at;
+  if (create || definition.created_at.empty()) definition.created_at = definition.updated_at;
   TRY_STATUS(store_definition(redis, definition, code ? &*code : nullptr));
-  if (!create && old_sha != definition.package_sha256) {
+  if (!create && !old_sha.empty() && old_sha != definition.package_sha256) {
     TRY_STATUS(drop_unused_blobs(redis, {old_sha}));
   }
   std::printf("%s %s (package %s, %llu bytes)\n", create ? "created" : "updated", definition.name.c_str(),
@@ -66,7 +79,13 @@ Result<int> list_functions(RedisClient &redis) {
   std::sort(sorted.begin(), sorted.end());
   std::printf("%-32s %-10s %-12s %s\n", "NAME", "EXECUTIONS", "PACKAGE", "DESCRIPTION");
   for (const std::string &name : sorted) {
-    TRY_ASSIGN(auto definition, load_definition(redis, name));
+    auto loaded = load_definition(redis, name);
+    if (!loaded) {
+      // One definition that breaks the rules must not hide the others: it is listed with the reason.
+      std::printf("%-32s %-10s %-12s unusable: %s\n", name.c_str(), "-", "-", loaded.error().message.c_str());
+      continue;
+    }
+    const auto &definition = *loaded;
     if (!definition) continue;  // deleted between the two reads
     std::printf("%-32s %-10lld %-12s %s\n", name.c_str(), static_cast<long long>(definition->executions),
                 definition->package.empty() ? "-" : definition->package.c_str(), definition->description.c_str());
@@ -99,7 +118,9 @@ Result<int> run_function(RedisClient &redis, const FunctionOptions &options) {
   if (options.action == "create" || options.action == "update") return create_or_update(redis, options);
   if (options.action == "list") return list_functions(redis);
   if (options.action == "show") return show_function(redis, options.name);
-  TRY_ASSIGN(auto existing, load_definition(redis, options.name));
+  // A definition that breaks the rules is deleted all the same (its package, if any, is unknown then).
+  auto loaded = load_definition(redis, options.name);
+  std::optional<FunctionDefinition> existing = loaded ? std::move(*loaded) : std::nullopt;
   if (existing && !existing->package.empty())
     return fail(make_error("function delete: '" + options.name + "' belongs to package '" + existing->package +
                            "'; delete the package (hutch package delete " + existing->package + ")"));

@@ -1,12 +1,12 @@
 #include "cli/function_store.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <set>
 
-#include "common/sha256.h"
+#include "catalog/entry_program.h"
 #include "catalog/registry.h"
+#include "common/quote.h"
+#include "common/sha256.h"
 #include "queue/record.h"
 
 namespace hutch::cli {
@@ -36,26 +36,23 @@ Status apply_defaults(FunctionDefinition &definition, const std::optional<std::s
 }
 
 Status check_entry(const std::string &entry, const std::vector<PackageEntry> &entries) {
-  TRY_ASSIGN(std::vector<std::string> words, split_entry(entry));
-  std::string program = words[0].starts_with("./") ? words[0].substr(2) : words[0];
-  for (const PackageEntry &file : entries) {
-    if (file.directory || file.path != program) continue;
-    if (!file.executable)
-      return fail(make_error("entry '" + entry + "': '" + program + "' is in the package but not executable; "
-                             "chmod +x it, or run it with its interpreter, e.g. 'python3 " + program + "'"));
-    return {};
-  }
-  if (words[0].find('/') != std::string::npos) {
-    if (words[0].starts_with("/usr/") || words[0].starts_with("/bin/")) {
-      if (::access(words[0].c_str(), X_OK) == 0) return {};
+  auto checked = [&]() -> Status {
+    TRY_ASSIGN(std::vector<std::string> words, split_entry(entry));
+    std::string program = words[0].starts_with("./") ? words[0].substr(2) : words[0];
+    for (const PackageEntry &file : entries) {
+      if (file.directory || file.path != program) continue;
+      if (!file.executable)
+        return fail(make_error(quote_value(program) + " is in the package but not executable; chmod +x it, or run it "
+                               "with its interpreter, e.g. 'python3 " + program + "'"));
+      return {};
     }
-    return fail(make_error("entry '" + entry + "': '" + words[0] + "' is not a file of the package nor a program in /usr or /bin"));
-  }
-  for (const char *directory : {"/usr/local/bin", "/usr/bin", "/bin"}) {
-    if (::access((std::string(directory) + "/" + program).c_str(), X_OK) == 0) return {};
-  }
-  return fail(make_error("entry '" + entry + "': '" + program +
-                         "' is neither a file of the package nor a program in /usr/local/bin, /usr/bin or /bin"));
+    // The same search hutchd makes where the function runs (catalog/entry_program.h).
+    TRY_ASSIGN(std::string found, resolve_usr_program(words[0]));
+    (void)found;
+    return {};
+  }();
+  if (!checked) return fail(checked.error().context("entry " + quote_value(entry)));
+  return {};
 }
 
 Status check_user_function_name(const std::string &name) {
@@ -71,17 +68,26 @@ Status check_user_function_name(const std::string &name) {
 }
 
 Result<std::optional<FunctionDefinition>> load_definition(RedisClient &redis, const std::string &name) {
-  TRY_ASSIGN(Reply reply, redis.command({"HGETALL", keys::function_definition(name)}));
-  FieldList fields = reply_field_pairs(reply.get());
-  if (fields.empty()) return std::optional<FunctionDefinition>{};
-  FieldPairs pairs(fields.begin(), fields.end());
-  auto definition = definition_from_fields(pairs);
-  if (!definition) return fail(definition.error().context("function '" + name + "'"));
-  return std::optional<FunctionDefinition>{std::move(*definition)};
+  TRY_ASSIGN(Reply reply, redis.command(read_definition_command(name)));
+  auto read = [&]() -> Result<std::optional<FunctionDefinition>> {
+    TRY_ASSIGN(std::optional<FieldPairs> pairs, parse_definition_reply(name, reply.get()));
+    if (!pairs) return std::optional<FunctionDefinition>{};
+    TRY_ASSIGN(FunctionDefinition definition, definition_from_fields(*pairs, name));
+    return std::optional<FunctionDefinition>{std::move(definition)};
+  }();
+  if (!read) return fail(read.error().context("function " + quote_value(name)));
+  return read;
+}
+
+Result<std::string> load_blob(RedisClient &redis, const std::string &sha256) {
+  TRY_ASSIGN(Reply reply, redis.command(read_blob_command(sha256)));
+  return parse_blob_reply(sha256, reply.get());
 }
 
 Status store_definition(RedisClient &redis, const FunctionDefinition &definition, const Code *code) {
   std::string key = keys::function_definition(definition.name);
+  // What hutchd will accept when it reads the definition back, with the sentences it would give.
+  if (auto checked = check_definition(definition); !checked) return fail(checked.error().context(key));
   // The execution count survives updates: it is the function's history, not its code.
   TRY_ASSIGN(Reply count, redis.command({"HGET", key, "executions"}));
   std::vector<std::vector<std::string>> commands{{"MULTI"}};
@@ -92,9 +98,12 @@ Status store_definition(RedisClient &redis, const FunctionDefinition &definition
     hset.push_back(field);
     hset.push_back(value);
   }
-  if (!reply_is_nil(count.get())) {
+  // Kept only when it is a count: a broken definition being replaced must not pass its junk on.
+  std::string executions = reply_text(count.get());
+  if (!executions.empty() && executions.size() <= 19 &&
+      std::all_of(executions.begin(), executions.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     hset.push_back("executions");
-    hset.push_back(reply_text(count.get()));
+    hset.push_back(executions);
   }
   commands.push_back(std::move(hset));
   commands.push_back({"SADD", keys::kFunctionsSet, definition.name});
@@ -115,7 +124,7 @@ Status drop_unused_blobs(RedisClient &redis, const std::vector<std::string> &can
     used.insert(reply_text(sha.get()));
   }
   for (const std::string &sha : candidates) {
-    if (used.count(sha) == 0) {
+    if (is_sha256_hex(sha) && used.count(sha) == 0) {
       TRY_ASSIGN(Reply reply, redis.command({"DEL", keys::package_blob(sha)}));
     }
   }
@@ -123,11 +132,14 @@ Status drop_unused_blobs(RedisClient &redis, const std::vector<std::string> &can
 }
 
 Status delete_definition(RedisClient &redis, const std::string &name) {
-  TRY_ASSIGN(auto existing, load_definition(redis, name));
-  if (!existing) return fail(make_error("no function '" + name + "'"));
+  TRY_ASSIGN(Reply exists, redis.command({"EXISTS", keys::function_definition(name)}));
+  if (exists->integer == 0) return fail(make_error("no function " + quote_value(name)));
+  // A definition that breaks the rules is deleted all the same: that is how it is repaired.
+  auto existing = load_definition(redis, name);
   TRY_ASSIGN(Reply deleted, redis.command({"DEL", keys::function_definition(name)}));
   TRY_ASSIGN(Reply removed, redis.command({"SREM", keys::kFunctionsSet, name}));
-  return drop_unused_blobs(redis, {existing->package_sha256});
+  if (!existing || !*existing) return {};
+  return drop_unused_blobs(redis, {(*existing)->package_sha256});
 }
 
 std::string now_timestamp() { return format_timestamp_ms(now_unix_ms()); }

@@ -28,17 +28,25 @@ Status apply_defaults(FunctionDefinition &definition, const std::optional<std::s
                       const std::optional<std::string> &memory, const std::optional<std::string> &cpu,
                       const std::string &prefix = "--");
 
-// The entry must split into words and start with a file of the package or a program on this host's PATH.
+// The entry must split into words and start with an executable file of the package or a program under
+// /usr as the sandbox sees it (catalog/entry_program.h), here on the CLI's host.
 Status check_entry(const std::string &entry, const std::vector<PackageEntry> &entries);
 
 // A name jobs can call: valid, and not a built-in (a user function can never replace one).
 Status check_user_function_name(const std::string &name);
 
+// The stored definition read and checked as hutchd reads it (queue/function_definition.h): nullopt when
+// there is none, an error naming the field and the rule when it breaks one.
 Result<std::optional<FunctionDefinition>> load_definition(RedisClient &redis, const std::string &name);
-// MULTI: SET the blob (when new), HSET the definition (replacing the old one), SADD the index; EXEC.
+// hutch:blob:<sha256>, refused from its size when over 64 MiB.
+Result<std::string> load_blob(RedisClient &redis, const std::string &sha256);
+// Checks the definition (check_definition), then MULTI: SET the blob (when new), HSET the definition
+// (replacing the old one), SADD the index; EXEC.
 Status store_definition(RedisClient &redis, const FunctionDefinition &definition, const Code *code);
-// DEL the definition, SREM; then the blobs `candidates` if no remaining function refers to them.
+// DEL the definition (even one that breaks the rules), SREM; then its blob if no remaining function
+// refers to it.
 Status delete_definition(RedisClient &redis, const std::string &name);
+// DEL the blobs `candidates` (checksums) that no function refers to any more.
 Status drop_unused_blobs(RedisClient &redis, const std::vector<std::string> &candidates);
 
 std::string now_timestamp();

@@ -83,7 +83,9 @@ if record[1] and record[1] ~= 'running' then
   return 'final'
 end
 if not owns(ARGV[4], ARGV[2], ARGV[3]) then return 'stale' end
-if ARGV[5] ~= '' and redis.call('EXISTS', ARGV[5]) == 1 then redis.call('HINCRBY', ARGV[5], 'executions', 1) end
+-- The count is best effort: whoever can write the function's key may have made it a string, or the count a
+-- word, since the job started, and that must never keep the record from being written.
+if ARGV[5] ~= '' and redis.call('EXISTS', ARGV[5]) == 1 then redis.pcall('HINCRBY', ARGV[5], 'executions', 1) end
 run_commands(6)
 return 'written'
 )lua";

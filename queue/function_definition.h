@@ -1,7 +1,12 @@
 // User functions as stored in Redis (docs/protocol.md, "User functions"): a definition hash per function and
-// the code as a content-addressed blob, so any supervisor on any machine can run it. Pure logic: the
-// fields, their rules and the entry's words; the CLI writes them, hutchd reads them.
+// the code as a content-addressed blob, so any supervisor on any machine can run it. The CLI writes them,
+// hutchd reads them, and whoever can write a key with redis-cli can write anything into it: this file is the
+// one place where a definition's fields and their rules live, for both sides, with the sentences both give.
+// Sizes come before bytes: the keys are read through small Lua scripts that look at TYPE, HLEN, HSTRLEN or
+// STRLEN first and return the bytes only when they are within the rules.
 #pragma once
+
+#include <hiredis/hiredis.h>
 
 #include <cstdint>
 #include <optional>
@@ -10,6 +15,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "queue/record.h"
 
 namespace hutch {
 
@@ -20,6 +26,12 @@ inline std::string package_blob(const std::string &sha256) { return "hutch:blob:
 inline std::string package_record(const std::string &name) { return "hutch:pkg:" + name; }
 inline constexpr const char kPackagesSet[] = "hutch:pkgs";
 }  // namespace keys
+
+inline constexpr uint64_t kMaxPackageBytes = 64ULL << 20;  // hutch:blob:<sha256>, the archive as stored
+inline constexpr size_t kMaxDefinitionFields = 16;
+inline constexpr size_t kMaxDefinitionFieldBytes = 4096;    // any value; checked in Redis before reading
+inline constexpr size_t kMaxEntryBytes = 4096;
+inline constexpr size_t kMaxDescriptionBytes = 1024;
 
 struct FunctionDefinition {
   std::string name;                // as jobs call it; "<package>.<function>" for a package's functions
@@ -40,8 +52,22 @@ struct FunctionDefinition {
 using FieldPairs = std::vector<std::pair<std::string, std::string>>;
 
 FieldPairs definition_fields(const FunctionDefinition &definition);
-// From HGETALL; an error names the field that is missing or malformed.
-Result<FunctionDefinition> definition_from_fields(const FieldPairs &fields);
+// From the fields of `hutch:fn:<key_name>`; an error is "hutch:fn:<key_name>: <field> ... <rule>".
+Result<FunctionDefinition> definition_from_fields(const FieldPairs &fields, const std::string &key_name);
+// Every field's rule (name, entry, package_sha256, package_bytes, description, package, function, times):
+// what the CLI checks before it stores a definition and hutchd after it reads one.
+Status check_definition(const FunctionDefinition &definition);
+
+// Reads hutch:fn:<name> only when it is a hash of at most kMaxDefinitionFields fields of at most
+// kMaxDefinitionFieldBytes each. The reply parses to its field/value pairs, nullopt when there is no such
+// key, or a sentence naming the key and what is too large.
+Command read_definition_command(const std::string &name);
+Result<std::optional<FieldPairs>> parse_definition_reply(const std::string &name, const redisReply *reply);
+
+// Reads hutch:blob:<sha256> only when it is a string of at most kMaxPackageBytes: a larger one is refused
+// from its STRLEN without being read.
+Command read_blob_command(const std::string &sha256);
+Result<std::string> parse_blob_reply(const std::string &sha256, const redisReply *reply);
 
 // The entry's words, split as a shell would for plain words and '...' / "..." quoting (no variables,
 // no globbing, no operators). An error for an empty entry or an unclosed quote.

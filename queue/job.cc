@@ -199,24 +199,4 @@ std::optional<int64_t> stream_id_milliseconds(const std::string &id) {
   return value;
 }
 
-std::string quote_value(const std::string &value) {
-  std::string out = "'";
-  size_t shown = 0;
-  for (unsigned char c : value) {
-    if (shown == 64) {
-      out += "...";
-      break;
-    }
-    if (c >= 0x20 && c < 0x7f) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char escaped[8];
-      snprintf(escaped, sizeof escaped, "\\x%02x", c);
-      out += escaped;
-    }
-    ++shown;
-  }
-  return out + "'";
-}
-
 }  // namespace hutch

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/file_name.h"
+#include "common/quote.h"  // quote_value: how every sentence shows a value
 
 namespace hutch {
 
@@ -74,7 +75,5 @@ std::optional<uint64_t> parse_size_bytes(const std::string &text);   // "256M", 
 // The ms part of a stream id ("1700000000000-3" -> 1700000000000); nullopt when not an id.
 std::optional<int64_t> stream_id_milliseconds(const std::string &id);
 
-// A value as an error sentence quotes it: printable, at most 64 characters.
-std::string quote_value(const std::string &value);
 
 }  // namespace hutch

@@ -150,13 +150,13 @@ Result<UniqueFd> make_root_skeleton(const RootSkeletonSpec &spec) {
   });
 }
 
-Result<UniqueFd> clone_read_only_tree(const std::string &directory) {
-  UniqueFd tree(static_cast<int>(::open_tree(AT_FDCWD, directory.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
-  if (!tree) return fail(errno_error("open_tree('" + directory + "')"));
+Result<UniqueFd> clone_read_only_tree(int directory_fd, const std::string &shown) {
+  UniqueFd tree(static_cast<int>(::open_tree(directory_fd, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+  if (!tree) return fail(errno_error("open_tree('" + shown + "')"));
   mount_attr attributes{};
   attributes.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attributes, sizeof attributes) != 0)
-    return fail(errno_error("mount_setattr('" + directory + "', read-only)"));
+    return fail(errno_error("mount_setattr('" + shown + "', read-only)"));
   return tree;
 }
 

@@ -41,9 +41,10 @@ Result<UniqueFd> make_root_skeleton(const RootSkeletonSpec &spec);
 // "size=67108864,mode=1777": mount options of the job's tmpfs mounts, prepared by the parent.
 std::string tmpfs_options(uint64_t size_bytes, const char *mode, int owner_uid = -1);
 
-// Parent side, per job of a user function: a detached, read-only (nosuid, nodev) copy of the bind of
-// `directory` (its unpacked package), for the job's init to attach at /function.
-Result<UniqueFd> clone_read_only_tree(const std::string &directory);
+// Parent side, per job of a user function: a detached, read-only (nosuid, nodev) copy of the bind of the
+// directory `directory_fd` holds (its unpacked package, leased from the cache: by fd, so no path is looked
+// up again), for the job's init to attach at /function. `shown` names it in errors.
+Result<UniqueFd> clone_read_only_tree(int directory_fd, const std::string &shown);
 
 // Child side, async-signal-safe, in the job's init: the private copy of the skeleton and the job's mounts.
 // Returns the step that failed (errno says why), or ChildStage::kNone.

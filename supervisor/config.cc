@@ -87,7 +87,7 @@ const char *supervisor_usage() {
          "              [--log-cap BYTES] [--pids N] [--tmp-size BYTES] [--lease SECONDS]\n"
          "              [--max-attempts N] [--retention DURATION] [--buffer-cap BYTES]\n"
          "              [--file-cap BYTES] [--job-files-cap BYTES] [--uid-base UID] [--hutch-fn PATH]\n"
-         "              [--hutch-image PATH] [--spawner PATH] [--cache-dir DIR]\n"
+         "              [--hutch-image PATH] [--spawner PATH] [--cache-dir DIR] [--cache-size BYTES]\n"
          "              [--function NAME=PATH]... [--seccomp-policy FILE] [--seccomp-allow NAME=CALL,...]...\n"
          "              [--verbose] [--check]\n"
          "Runs jobs from the Redis stream hutch:jobs in sandboxes. See docs/protocol.md.\n"
@@ -120,6 +120,7 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
   const char *home = std::getenv("HOME");
   config.cache_directory = env_or("HUTCH_CACHE_DIR", ::geteuid() == 0 ? "/var/cache/hutch"
                                                                         : std::string(home ? home : "/tmp") + "/.cache/hutch");
+  std::string cache_size = env_or("HUTCH_CACHE_SIZE", "2G");
   config.hutch_image_path = env_or("HUTCH_IMAGE", "");
   config.spawner_path = env_or("HUTCH_SPAWNER", "");
   config.seccomp_policy_path = env_or("HUTCH_SECCOMP_POLICY", "");
@@ -160,6 +161,7 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
     else if (flag == "--buffer-cap") buffer_cap = value;
     else if (flag == "--hutch-fn") config.hutch_fn_path = value;
     else if (flag == "--cache-dir") config.cache_directory = value;
+    else if (flag == "--cache-size") cache_size = value;
     else if (flag == "--hutch-image") config.hutch_image_path = value;
     else if (flag == "--spawner") config.spawner_path = value;
     else if (flag == "--function") config.local_functions.push_back(value);
@@ -198,6 +200,10 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
   TRY_STATUS(parse_delivery_settings(config, lease, max_attempts, retention, buffer_cap));
   if (config.cache_directory.empty() || config.cache_directory[0] != '/')
     return fail(make_error("--cache-dir: '" + config.cache_directory + "' is not an absolute path"));
+  auto cache_bytes = parse_size_bytes(cache_size);
+  if (!cache_bytes || *cache_bytes < (1 << 20))
+    return fail(make_error("--cache-size: '" + cache_size + "' is not a size of at least 1M, e.g. 2G"));
+  config.cache_size_bytes = *cache_bytes;
   if (config.consumer.empty()) return fail(make_error("--consumer: the name must not be empty"));
   if (config.hutch_fn_path.empty()) config.hutch_fn_path = default_program_path("hutch-fn", "functions");
   if (config.hutch_image_path.empty()) config.hutch_image_path = default_program_path("hutch-image", "functions/image");

@@ -31,6 +31,9 @@ struct SupervisorConfig {
   uint32_t uid_base = 60000;  // sandbox uid = uid_base + slot, when hutchd runs as root
   std::string hutch_fn_path;  // the built-ins' binary; default: next to hutchd
   std::string cache_directory;  // unpacked user-function packages; default /var/cache/hutch (root) or ~/.cache/hutch
+  // The package cache's bound (catalog/package_cache.h): 2G holds four packages of the largest size a package
+  // may unpack to (512 MiB), or hundreds of typical ones, and stays small next to /var on a small VM's disk.
+  uint64_t cache_size_bytes = 2ULL << 30;
   std::string hutch_image_path;  // the image built-ins' binary (OpenCV); default: next to hutchd
   std::string spawner_path;   // hutch-spawner; default: next to hutchd
   std::vector<std::string> local_functions;  // NAME=PATH

@@ -209,7 +209,7 @@ void Execution::launch(std::vector<std::string> input_files) {
   }
 
   if (!function_.package_directory.empty()) {
-    auto tree = clone_read_only_tree(function_.package_directory);
+    auto tree = clone_read_only_tree(function_.package_directory_fd, function_.package_directory);
     if (!tree || context_.root_skeleton_fd < 0) {
       std::string why = tree ? "hutchd runs without root, so it cannot show the package to the sandbox"
                              : tree.error().message;

@@ -79,7 +79,7 @@ Status Supervisor::prepare() {
   bool slot_cgroups = cgroups_ && !cgroups_->slot_procs_fds(0).empty();
   if (slot_cgroups || user_namespace_) TRY_STATUS(start_spawners());
 
-  user_functions_ = std::make_unique<UserFunctions>(loop_, writer_, config_.cache_directory);
+  user_functions_ = std::make_unique<UserFunctions>(loop_, writer_, config_.cache_directory, config_.cache_size_bytes);
   if (::geteuid() == 0) {
     TRY_STATUS(user_functions_->prepare());
   } else {

@@ -1,69 +1,81 @@
 #include "supervisor/user_functions.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <filesystem>
-
-#include "common/sha256.h"
-#include "catalog/package.h"
+#include "catalog/entry_program.h"
+#include "common/open_beneath.h"
+#include "common/quote.h"
 #include "sandbox/mounts.h"
 #include "supervisor/log.h"
 
 namespace hutch {
 namespace {
 
-namespace fs = std::filesystem;
+constexpr const char kRecreate[] = "; recreate the function with hutch function update";
 
-// Where a word of the entry that is no file of the package is looked for, on the host as in the sandbox.
-constexpr const char *kSearchPath[] = {"/usr/local/bin", "/usr/bin", "/bin"};
-
-bool is_file_in(const std::string &directory, const std::string &relative) {
-  if (relative.empty() || relative[0] == '/' || relative.find("..") != std::string::npos) return false;
+// Whether `relative` is a regular file beneath the package's directory (openat2: no link, never out of it).
+bool is_package_file(int package_fd, const std::string &relative) {
+  if (relative.empty()) return false;
+  UniqueFd fd = open_beneath(package_fd, relative, O_PATH);
   struct stat info {};
-  return ::stat((directory + "/" + relative).c_str(), &info) == 0 && S_ISREG(info.st_mode);
+  return fd && ::fstat(fd.get(), &info) == 0 && S_ISREG(info.st_mode);
 }
 
-FieldPairs reply_pairs(const redisReply *reply) {
-  FieldPairs pairs;
-  if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return pairs;
-  for (size_t i = 0; i + 1 < reply->elements; i += 2) {
-    pairs.emplace_back(std::string(reply->element[i]->str, reply->element[i]->len),
-                       std::string(reply->element[i + 1]->str, reply->element[i + 1]->len));
-  }
-  return pairs;
-}
+std::string without_dot_slash(const std::string &word) { return word.starts_with("./") ? word.substr(2) : word; }
 
 }  // namespace
 
 struct UserFunctions::Unpack {
   uv_work_t work{};
-  UserFunctions *owner = nullptr;
+  PackageCache *cache = nullptr;
+  std::weak_ptr<UserFunctions *> owner;
   std::string sha256;
   std::string blob;
-  std::string directory;
-  Status result;
+  Result<PackageCache::Installed> result = fail(make_error("the unpacking never ran"));
 };
 
-UserFunctions::UserFunctions(uv_loop_t *loop, RedisConnection &redis, std::string cache_directory)
-    : loop_(loop), redis_(redis), cache_directory_(std::move(cache_directory)) {}
+struct UserFunctions::Trim {
+  uv_work_t work{};
+  PackageCache *cache = nullptr;
+  std::weak_ptr<UserFunctions *> owner;
+  PackageCache::Report report;
+};
+
+UserFunctions::UserFunctions(uv_loop_t *loop, RedisConnection &redis, std::string cache_directory, uint64_t cache_bytes)
+    : loop_(loop),
+      redis_(redis),
+      cache_directory_(std::move(cache_directory)),
+      cache_bytes_(cache_bytes),
+      self_(std::make_shared<UserFunctions *>(this)) {}
+
+UserFunctions::~UserFunctions() = default;
 
 Status UserFunctions::prepare() {
-  std::error_code error;
-  fs::create_directories(cache_directory_, error);
-  if (error) return fail(make_error("package cache '" + cache_directory_ + "': " + error.message()));
-  // Readable by the sandbox users (through the read-only mount), writable only by hutchd.
-  if (::chmod(cache_directory_.c_str(), 0755) != 0) return fail(errno_error("chmod('" + cache_directory_ + "')"));
-  // Half-unpacked leftovers of a crash: never used (their names are not checksums), removed here.
-  for (const auto &entry : fs::directory_iterator(cache_directory_, error)) {
-    if (entry.path().filename().string().starts_with(".unpacking-")) fs::remove_all(entry.path(), error);
-  }
+  TRY_ASSIGN(cache_, PackageCache::open(cache_directory_, cache_bytes_));
+  usr_fd_.reset(::open("/usr", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!usr_fd_) return fail(errno_error("open('/usr')"));
+  PackageCache::Report report = cache_->sweep();
+  log_report(report);
+  log_info("package cache: " + cache_directory_ + ", " + std::to_string(report.total_bytes) + " bytes of at most " +
+           std::to_string(cache_bytes_) + " (--cache-size)");
   return {};
+}
+
+void UserFunctions::log_report(const PackageCache::Report &report) {
+  for (const std::string &removed : report.removed) log_info("package cache: removed " + removed);
+  for (const auto &[sha256, bytes] : report.evicted)
+    log_info("package " + sha256.substr(0, 12) + " evicted from the cache (" + std::to_string(bytes) + " bytes)");
+  over_bound_ = report.over_bound;
+  if (report.over_bound)
+    log_warning("package cache: " + std::to_string(report.total_bytes) + " bytes, over its " +
+                std::to_string(cache_bytes_) + " (--cache-size): running jobs use the rest; trimmed when they end");
 }
 
 void UserFunctions::resolve(const std::string &name, std::function<void(Resolution)> done) {
   if (!disabled_reason_.empty()) {
-    done({nullptr, false, "function: '" + name + "' is not built in here, and " + disabled_reason_});
+    done({nullptr, false, "function: " + quote_value(name) + " is not built in here, and " + disabled_reason_});
     return;
   }
   ++pending_;
@@ -71,29 +83,27 @@ void UserFunctions::resolve(const std::string &name, std::function<void(Resoluti
     --pending_;
     done(std::move(resolution));
   };
-  redis_.send({"HGETALL", keys::function_definition(name)}, [this, name, finish](const redisReply *reply) {
-    if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) {
-      finish({nullptr, false, "could not read the definition of function '" + name + "': " + reply_string(reply)});
-      return;
-    }
-    if (reply->elements == 0) {
+  const std::string who = "function " + quote_value(name) + ": ";
+  redis_.send(read_definition_command(name), [this, name, who, finish](const redisReply *reply) {
+    auto pairs = parse_definition_reply(name, reply);
+    if (pairs && !pairs->has_value()) {
       finish({nullptr, true, ""});
       return;
     }
-    auto definition = definition_from_fields(reply_pairs(reply));
+    auto definition = pairs ? definition_from_fields(**pairs, name) : Result<FunctionDefinition>(fail(pairs.error()));
     if (!definition) {
-      finish({nullptr, false, "function '" + name + "': " + definition.error().message + "; recreate it"});
+      finish({nullptr, false, who + definition.error().message + kRecreate});
       return;
     }
     FunctionDefinition copy = *definition;
-    ensure_package(copy, [this, copy, finish](Status ready) {
-      if (!ready) {
-        finish({nullptr, false, "function '" + copy.name + "': its package: " + ready.error().message});
+    ensure_package(copy.package_sha256, [this, copy, who, finish](Result<PackageLease> lease) {
+      if (!lease) {
+        finish({nullptr, false, who + "its package: " + lease.error().message});
         return;
       }
-      auto built = build(copy);
+      auto built = build(copy, std::move(*lease));
       if (!built) {
-        finish({nullptr, false, "function '" + copy.name + "': " + built.error().message});
+        finish({nullptr, false, who + built.error().message + kRecreate});
         return;
       }
       finish({*built, false, ""});
@@ -101,115 +111,138 @@ void UserFunctions::resolve(const std::string &name, std::function<void(Resoluti
   });
 }
 
-void UserFunctions::ensure_package(const FunctionDefinition &definition, std::function<void(Status)> done) {
-  const std::string &sha256 = definition.package_sha256;
-  struct stat info {};
-  if (::stat(package_directory(sha256).c_str(), &info) == 0) {
-    done({});
+void UserFunctions::ensure_package(const std::string &sha256, LeaseCallback done) {
+  if (auto lease = cache_->lease(sha256)) {
+    done(std::move(*lease));
     return;
   }
   auto &waiters = waiting_[sha256];
   waiters.push_back(std::move(done));
   if (waiters.size() > 1) return;  // already on its way for another job
-  redis_.send({"GET", keys::package_blob(sha256)}, [this, sha256](const redisReply *reply) { on_blob(sha256, reply); });
+  redis_.send(read_blob_command(sha256), [this, sha256](const redisReply *reply) { on_blob(sha256, reply); });
+}
+
+void UserFunctions::finish_waiters(const std::string &sha256, const Status &status) {
+  auto waiters = std::move(waiting_[sha256]);
+  waiting_.erase(sha256);
+  for (auto &waiter : waiters) {
+    if (!status) {
+      waiter(fail(status.error()));
+      continue;
+    }
+    // Each job its own lease; the unpack's own one still holds the package while these are taken.
+    auto lease = cache_->lease(sha256);
+    if (lease) waiter(std::move(*lease));
+    else waiter(fail(make_error("the unpacked package " + sha256 + " is no longer in the cache")));
+  }
 }
 
 void UserFunctions::on_blob(const std::string &sha256, const redisReply *reply) {
-  auto finish_all = [this, sha256](Status status) {
-    auto waiters = std::move(waiting_[sha256]);
-    waiting_.erase(sha256);
-    for (auto &waiter : waiters) waiter(status);
-  };
-  if (reply == nullptr || reply->type != REDIS_REPLY_STRING) {
-    finish_all(fail(make_error("hutch:blob:" + sha256 + " is missing from Redis; update the function with its code again")));
+  auto blob = parse_blob_reply(sha256, reply);
+  if (!blob) {
+    finish_waiters(sha256, fail(blob.error()));
     return;
   }
   auto *unpack = new Unpack;
   unpack->work.data = unpack;
-  unpack->owner = this;
+  unpack->cache = cache_.get();
+  unpack->owner = self_;
   unpack->sha256 = sha256;
-  unpack->blob.assign(reply->str, reply->len);
-  unpack->directory = package_directory(sha256);
+  unpack->blob = std::move(*blob);
   int queued = uv_queue_work(loop_, &unpack->work, unpack_in_thread, after_unpack);
   if (queued != 0) {
     delete unpack;
-    finish_all(fail(make_error(std::string("could not queue the unpacking: ") + uv_strerror(queued))));
+    finish_waiters(sha256, fail(make_error(std::string("could not queue the unpacking: ") + uv_strerror(queued))));
   }
 }
 
 void UserFunctions::unpack_in_thread(uv_work_t *work) {
   auto *unpack = static_cast<Unpack *>(work->data);
-  unpack->result = [&]() -> Status {
-    if (sha256_hex(unpack->blob) != unpack->sha256)
-      return fail(make_error("the stored package does not match its checksum " + unpack->sha256));
-    TRY_ASSIGN(auto entries, read_package_archive(unpack->blob));
-    std::string staging = fs::path(unpack->directory).parent_path().string() + "/.unpacking-" + unpack->sha256 + "-" +
-                          std::to_string(::getpid());
-    std::error_code error;
-    fs::remove_all(staging, error);
-    if (!fs::create_directory(staging, error) || ::chmod(staging.c_str(), 0755) != 0)
-      return fail(make_error("create '" + staging + "': " + (error ? error.message() : "failed")));
-    auto unpacked = unpack_package(entries, staging);
-    if (unpacked && ::rename(staging.c_str(), unpack->directory.c_str()) != 0 && errno != ENOTEMPTY && errno != EEXIST)
-      unpacked = fail(errno_error("rename into '" + unpack->directory + "'"));
-    fs::remove_all(staging, error);  // gone after the rename; left only when another won the race
-    return unpacked;
-  }();
+  unpack->result = unpack->cache->install(unpack->sha256, unpack->blob);
+  std::string().swap(unpack->blob);  // up to 64 MiB, not kept until the loop gets round to it
 }
 
 void UserFunctions::after_unpack(uv_work_t *work, int status) {
   std::unique_ptr<Unpack> unpack(static_cast<Unpack *>(work->data));
-  Status result = status == 0 ? std::move(unpack->result) : fail(make_error("the unpacking was cancelled"));
-  if (result) log_info("package " + unpack->sha256.substr(0, 12) + " unpacked into " + unpack->directory);
-  auto waiters = std::move(unpack->owner->waiting_[unpack->sha256]);
-  unpack->owner->waiting_.erase(unpack->sha256);
-  for (auto &waiter : waiters) waiter(result);
+  auto owner = unpack->owner.lock();
+  if (!owner) return;
+  UserFunctions &self = **owner;
+  Status result = status != 0 ? fail(make_error("the unpacking was cancelled"))
+                  : unpack->result ? Status{}
+                                   : Status(fail(unpack->result.error()));
+  if (unpack->result) {
+    log_info("package " + unpack->sha256.substr(0, 12) + " unpacked into " + unpack->result->lease.path());
+    self.log_report(unpack->result->report);
+  }
+  self.finish_waiters(unpack->sha256, result);
 }
 
-Result<std::shared_ptr<const ResolvedFunction>> UserFunctions::build(FunctionDefinition definition) const {
-  std::string directory = package_directory(definition.package_sha256);
-  TRY_ASSIGN(std::vector<std::string> words, split_entry(definition.entry));
+void UserFunctions::trim_later() {
+  if (!over_bound_ || trimming_ || !cache_) return;
+  auto *trim = new Trim;
+  trim->work.data = trim;
+  trim->cache = cache_.get();
+  trim->owner = self_;
+  if (uv_queue_work(loop_, &trim->work, trim_in_thread, after_trim) != 0) {
+    delete trim;  // the next lease to end tries again
+    return;
+  }
+  trimming_ = true;
+}
+
+void UserFunctions::trim_in_thread(uv_work_t *work) {
+  auto *trim = static_cast<Trim *>(work->data);
+  trim->report = trim->cache->trim();
+}
+
+void UserFunctions::after_trim(uv_work_t *work, int status) {
+  std::unique_ptr<Trim> trim(static_cast<Trim *>(work->data));
+  auto owner = trim->owner.lock();
+  if (!owner) return;
+  (*owner)->trimming_ = false;
+  if (status == 0) (*owner)->log_report(trim->report);
+}
+
+Result<std::shared_ptr<const ResolvedFunction>> UserFunctions::build(FunctionDefinition definition, PackageLease lease) const {
+  const std::string field = keys::function_definition(definition.name) + ": entry " + quote_value(definition.entry);
+  auto with_field = [&](const Error &error) { return fail(error.context(field)); };
+  auto words = split_entry(definition.entry);
+  if (!words) return with_field(words.error());
+  const int package_fd = lease.directory_fd();
   FunctionSpec spec;
   spec.name = definition.name;
-  spec.package_directory = directory;
+  spec.package_directory = lease.path();
+  spec.package_directory_fd = package_fd;
   spec.name_in_package = definition.function;
   spec.package_name = definition.package;
   // Words naming a file of the package are given as its path in the sandbox; the first word is the
-  // program, from the package or else the host's /usr.
-  std::string host_program, sandbox_program;
-  for (size_t i = 0; i < words.size(); ++i) {
-    std::string word = words[i];
-    if (word.starts_with("./")) word = word.substr(2);
-    bool packaged = is_file_in(directory, word);
+  // program, from the package or else from /usr as the sandbox sees it.
+  std::optional<ExecTarget> target;
+  for (size_t i = 0; i < words->size(); ++i) {
+    const std::string &word = (*words)[i];
+    const std::string relative = without_dot_slash(word);
+    const bool packaged = is_package_file(package_fd, relative);
+    const std::string in_sandbox = std::string(kFunctionPackageDirectory) + "/" + relative;
     if (i == 0) {
-      if (packaged) {
-        host_program = directory + "/" + word;
-        sandbox_program = std::string(kFunctionPackageDirectory) + "/" + word;
-      } else if (words[0].find('/') != std::string::npos) {
-        host_program = sandbox_program = words[0];
-      } else {
-        for (const char *search : kSearchPath) {
-          std::string candidate = std::string(search) + "/" + words[0];
-          if (::access(candidate.c_str(), X_OK) == 0) {
-            host_program = sandbox_program = candidate;
-            break;
-          }
-        }
-      }
-      bool visible_in_sandbox = host_program.starts_with(directory) || host_program.starts_with("/usr/") ||
-                                host_program.starts_with("/bin/");
-      if (host_program.empty() || !visible_in_sandbox)
-        return fail(make_error("entry '" + definition.entry + "': '" + words[0] +
-                               "' is neither a file of the package nor a program in /usr/local/bin, /usr/bin or /bin"));
-      spec.argv.push_back(words[0]);
+      auto opened = [&]() -> Result<ExecTarget> {
+        if (packaged) return ExecTarget::open_beneath(package_fd, relative, in_sandbox);
+        TRY_ASSIGN(std::string program, resolve_usr_program(word));
+        return ExecTarget::open_beneath(usr_fd_.get(), program.substr(std::string("/usr/").size()), program);
+      }();
+      if (!opened) return with_field(opened.error());
+      target.emplace(std::move(*opened));
+      spec.argv.push_back(word);
       continue;
     }
-    spec.argv.push_back(packaged ? std::string(kFunctionPackageDirectory) + "/" + word : words[i]);
+    spec.argv.push_back(packaged ? in_sandbox : word);
   }
-  spec.executable = sandbox_program;
-  TRY_ASSIGN(ExecTarget target, ExecTarget::open(host_program, sandbox_program));
-  auto resolved = std::make_shared<ResolvedFunction>(ResolvedFunction{std::move(definition), std::move(spec), std::move(target)});
-  return std::shared_ptr<const ResolvedFunction>(std::move(resolved));
+  spec.executable = target->path();
+  std::weak_ptr<UserFunctions *> owner = self_;
+  auto on_release = [owner] {
+    if (auto alive = owner.lock()) (*alive)->trim_later();
+  };
+  return std::shared_ptr<const ResolvedFunction>(std::make_shared<ResolvedFunction>(
+      std::move(definition), std::move(spec), std::move(*target), std::move(lease), on_release));
 }
 
 }  // namespace hutch

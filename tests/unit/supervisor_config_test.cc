@@ -1,5 +1,5 @@
-// hutchd's delivery flags (--lease, --max-attempts, --retention, --buffer-cap): values and the sentences
-// for bad ones; --help as an outcome of the parser. Parsing only: nothing connects or starts.
+// hutchd's delivery flags (--lease, --max-attempts, --retention, --buffer-cap) and --cache-size: values and
+// the sentences for bad ones; --help as an outcome of the parser. Parsing only: nothing connects or starts.
 #include "supervisor/config.h"
 
 #include <gtest/gtest.h>
@@ -65,6 +65,16 @@ TEST(SupervisorConfigTest, BadDeliveryValuesSayWhatIsExpected) {
             "--retention: '1w' is not a duration; use seconds or a number with s, m, h or d (e.g. 7d), or 0 to keep "
             "everything");
   EXPECT_EQ(error_of({"--buffer-cap", "10K"}), "--buffer-cap: '10K' is not a size of at least 1M, e.g. 64M");
+}
+
+// The package cache's bound (docs/protocol.md, "Supervisor"): 2G unless told, at least 1M.
+TEST(SupervisorConfigTest, CacheSizeIsASizeOfAtLeastOneMebibyte) {
+  auto config = parse({});
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->cache_size_bytes, 2ULL << 30);
+  EXPECT_EQ(parse({"--cache-size", "64M"})->cache_size_bytes, 64ULL << 20);
+  EXPECT_EQ(error_of({"--cache-size", "512K"}), "--cache-size: '512K' is not a size of at least 1M, e.g. 2G");
+  EXPECT_EQ(error_of({"--cache-size", "lots"}), "--cache-size: 'lots' is not a size of at least 1M, e.g. 2G");
 }
 
 TEST(SupervisorConfigTest, DurationsTakeSecondsOrAUnit) {
