@@ -30,18 +30,19 @@ bool uses_hutch_controller(const CgroupMount &mount) {
   return false;
 }
 
-// The directories that hold this process's own cgroup, one per hierarchy hutch uses.
-Result<std::vector<std::string>> parent_directories() {
+// The directories that hold this process's own cgroup, one per hierarchy hutch uses, and whether each is
+// the v2 one (a hybrid host has both; a supervisor's subtree is in the v2 one or in the v1 ones, never both).
+Result<std::map<std::string, bool>> parent_directories() {
   TRY_ASSIGN(std::vector<CgroupMount> mounts, read_cgroup_mounts());
-  std::set<std::string> parents;
+  std::map<std::string, bool> parents;
   for (const CgroupMount &mount : mounts) {
     if (!mount.is_v2 && !uses_hutch_controller(mount)) continue;
     // v1 controllers mounted together (cpu,cpuacct) share one directory: any of them names it.
     auto own = cgroup_files::own_cgroup_path(mount.is_v2 ? "" : mount.controllers.front());
     if (!own) continue;  // a hierarchy this process is not in (e.g. one mounted for a container)
-    parents.insert(cgroup_directory(mount, *own));
+    parents.emplace(cgroup_directory(mount, *own), mount.is_v2);
   }
-  return std::vector<std::string>(parents.begin(), parents.end());
+  return parents;
 }
 
 // Appends the directory and every cgroup below it, parents before children.
@@ -59,14 +60,19 @@ void list_tree(const std::string &path, std::vector<std::string> &out) {
 }  // namespace
 
 Result<std::vector<CgroupSubtree>> find_cgroup_subtrees() {
-  TRY_ASSIGN(std::vector<std::string> parents, parent_directories());
+  TRY_ASSIGN(auto parents, parent_directories());
+  size_t v1_parents = 0;
+  for (const auto &[parent, is_v2] : parents) v1_parents += is_v2 ? 0 : 1;
   std::map<std::string, std::vector<std::string>> by_instance;
-  for (const std::string &parent : parents) {
+  std::map<std::string, size_t> v1_found;  // instance -> in how many v1 hierarchies
+  for (const auto &[parent, is_v2] : parents) {
     TRY_ASSIGN(DirectoryStream directory, DirectoryStream::open(parent));
     while (const dirent *entry = directory.next()) {
       std::string name = entry->d_name;
       if (entry->d_type != DT_DIR || name.rfind(kPrefix, 0) != 0 || name.size() == std::strlen(kPrefix)) continue;
-      by_instance[name.substr(std::strlen(kPrefix))].push_back(parent + "/" + name);
+      std::string instance = name.substr(std::strlen(kPrefix));
+      by_instance[instance].push_back(parent + "/" + name);
+      if (!is_v2) ++v1_found[instance];
     }
   }
   std::vector<CgroupSubtree> subtrees;
@@ -77,7 +83,10 @@ Result<std::vector<CgroupSubtree>> find_cgroup_subtrees() {
       struct stat info {};
       if (::stat(directory.c_str(), &info) != 0 || info.st_uid != ::geteuid()) owned_by_me = false;
     }
-    subtrees.push_back({instance, std::move(directories), owned_by_me});
+    // A v2 subtree has one directory; a v1 one has one in each v1 hierarchy hutch uses.
+    size_t in_v1 = v1_found[instance];
+    bool in_every_hierarchy = in_v1 == 0 || in_v1 == v1_parents;
+    subtrees.push_back({instance, std::move(directories), owned_by_me, in_every_hierarchy});
   }
   return subtrees;
 }
