@@ -72,7 +72,7 @@ Result<int> create_or_update(RedisClient &redis, const FunctionOptions &options)
   return 0;
 }
 
-Result<int> list_functions(RedisClient &redis) {
+Result<int> list_functions(RedisClient &redis, Output output) {
   TRY_ASSIGN(Reply names, redis.command({"SMEMBERS", keys::kFunctionsSet}));
   std::vector<std::string> sorted;
   for (size_t i = 0; names && i < names->elements; ++i) sorted.push_back(reply_text(names->element[i]));
@@ -82,32 +82,35 @@ Result<int> list_functions(RedisClient &redis) {
     auto loaded = load_definition(redis, name);
     if (!loaded) {
       // One definition that breaks the rules must not hide the others: it is listed with the reason.
-      std::printf("%-32s %-10s %-12s unusable: %s\n", name.c_str(), "-", "-", loaded.error().message.c_str());
+      std::printf("%-32s %-10s %-12s unusable: %s\n", shown(name, output).c_str(), "-", "-",
+                  shown(loaded.error().message, output).c_str());
       continue;
     }
     const auto &definition = *loaded;
     if (!definition) continue;  // deleted between the two reads
-    std::printf("%-32s %-10lld %-12s %s\n", name.c_str(), static_cast<long long>(definition->executions),
-                definition->package.empty() ? "-" : definition->package.c_str(), definition->description.c_str());
+    std::printf("%-32s %-10lld %-12s %s\n", shown(name, output).c_str(), static_cast<long long>(definition->executions),
+                definition->package.empty() ? "-" : shown(definition->package, output).c_str(),
+                shown(definition->description, output).c_str());
   }
   return 0;
 }
 
-Result<int> show_function(RedisClient &redis, const std::string &name) {
+Result<int> show_function(RedisClient &redis, const std::string &name, Output output) {
   TRY_ASSIGN(auto found, load_definition(redis, name));
   if (!found) return fail(make_error("no function '" + name + "'"));
   const FunctionDefinition &d = *found;
-  std::printf("name:        %s\n", d.name.c_str());
-  std::printf("description: %s\n", d.description.c_str());
-  std::printf("entry:       %s\n", d.entry.c_str());
-  if (!d.package.empty()) std::printf("package:     %s (as %s)\n", d.package.c_str(), d.function.c_str());
-  std::printf("checksum:    sha256:%s\n", d.package_sha256.c_str());
+  std::printf("name:        %s\n", shown(d.name, output).c_str());
+  std::printf("description: %s\n", shown(d.description, output).c_str());
+  std::printf("entry:       %s\n", shown(d.entry, output).c_str());
+  if (!d.package.empty())
+    std::printf("package:     %s (as %s)\n", shown(d.package, output).c_str(), shown(d.function, output).c_str());
+  std::printf("checksum:    sha256:%s\n", shown(d.package_sha256, output).c_str());
   std::printf("size:        %llu bytes\n", static_cast<unsigned long long>(d.package_bytes));
   std::printf("timeout:     %s\n", optional_number(d.timeout_seconds).c_str());
   std::printf("memory:      %s\n", d.memory_bytes ? std::to_string(*d.memory_bytes).c_str() : "-");
   std::printf("cpu:         %s\n", optional_number(d.cpu_cores).c_str());
-  std::printf("created:     %s\n", d.created_at.c_str());
-  std::printf("updated:     %s\n", d.updated_at.c_str());
+  std::printf("created:     %s\n", shown(d.created_at, output).c_str());
+  std::printf("updated:     %s\n", shown(d.updated_at, output).c_str());
   std::printf("executions:  %lld\n", static_cast<long long>(d.executions));
   return 0;
 }
@@ -116,8 +119,9 @@ Result<int> show_function(RedisClient &redis, const std::string &name) {
 
 Result<int> run_function(RedisClient &redis, const FunctionOptions &options) {
   if (options.action == "create" || options.action == "update") return create_or_update(redis, options);
-  if (options.action == "list") return list_functions(redis);
-  if (options.action == "show") return show_function(redis, options.name);
+  const Output output = output_for(options.raw);
+  if (options.action == "list") return list_functions(redis, output);
+  if (options.action == "show") return show_function(redis, options.name, output);
   // A definition that breaks the rules is deleted all the same (its package, if any, is unknown then).
   auto loaded = load_definition(redis, options.name);
   std::optional<FunctionDefinition> existing = loaded ? std::move(*loaded) : std::nullopt;

@@ -1,6 +1,7 @@
 #include "cli/function_store.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include "catalog/entry_program.h"
@@ -67,29 +68,90 @@ Status check_user_function_name(const std::string &name) {
   return {};
 }
 
+// The CLI reads definitions and code with plain commands, not with the scripts hutchd uses: running a script
+// (EVAL_RO) is a Redis permission to run any Lua, whose busy loop stalls Redis for everyone, and the reading
+// roles must not hold it (docs/security.md, "Roles"). The sizes are still checked before the values are
+// read, with hutchd's rules and sentences; a key changed between the check and the read can only cost this
+// short-lived process memory, never hutchd's.
+namespace {
+
+Result<std::optional<FieldPairs>> read_definition_fields(RedisClient &redis, const std::string &name) {
+  const std::string key = keys::function_definition(name);
+  TRY_STATUS(redis.append({"TYPE", key}));
+  TRY_STATUS(redis.append({"HLEN", key}));
+  TRY_ASSIGN(Reply type, redis.next_reply());
+  TRY_ASSIGN(Reply length, redis.next_reply());
+  const std::string kind = reply_text(type.get());
+  if (kind == "none") return std::optional<FieldPairs>{};
+  if (kind != "hash") return fail(make_error(key + " is a " + kind + ", not a hash"));
+  if (static_cast<size_t>(length->integer) > kMaxDefinitionFields)
+    return fail(make_error(key + " has " + std::to_string(length->integer) + " fields; a definition has at most " +
+                           std::to_string(kMaxDefinitionFields)));
+  TRY_ASSIGN(Reply fields, redis.command({"HKEYS", key}));
+  std::vector<std::string> names;
+  for (size_t i = 0; fields->type == REDIS_REPLY_ARRAY && i < fields->elements; ++i) {
+    names.push_back(reply_text(fields->element[i]));
+    if (names.back().size() > 64)
+      return fail(make_error(key + " has a field name of " + std::to_string(names.back().size()) +
+                             " bytes; no field name is longer than 64"));
+  }
+  for (const std::string &field : names) TRY_STATUS(redis.append({"HSTRLEN", key, field}));
+  for (const std::string &field : names) {
+    TRY_ASSIGN(Reply size, redis.next_reply());
+    if (static_cast<size_t>(size->integer) > kMaxDefinitionFieldBytes)
+      return fail(make_error(key + ": " + quote_value(field) + " is " + std::to_string(size->integer) +
+                             " bytes; no field of a definition is longer than " + std::to_string(kMaxDefinitionFieldBytes)));
+  }
+  TRY_ASSIGN(Reply all, redis.command({"HGETALL", key}));
+  FieldList pairs = reply_field_pairs(all.get());
+  if (pairs.empty()) return std::optional<FieldPairs>{};  // deleted meanwhile
+  return std::optional<FieldPairs>{FieldPairs(pairs.begin(), pairs.end())};
+}
+
+}  // namespace
+
 Result<std::optional<FunctionDefinition>> load_definition(RedisClient &redis, const std::string &name) {
-  TRY_ASSIGN(Reply reply, redis.command(read_definition_command(name)));
   auto read = [&]() -> Result<std::optional<FunctionDefinition>> {
-    TRY_ASSIGN(std::optional<FieldPairs> pairs, parse_definition_reply(name, reply.get()));
+    TRY_ASSIGN(std::optional<FieldPairs> pairs, read_definition_fields(redis, name));
     if (!pairs) return std::optional<FunctionDefinition>{};
     TRY_ASSIGN(FunctionDefinition definition, definition_from_fields(*pairs, name));
     return std::optional<FunctionDefinition>{std::move(definition)};
   }();
   if (!read) return fail(read.error().context("function " + quote_value(name)));
+  if (*read) {
+    // The count lives beside the definition (hutch:fn-executions), written by hutchd; anything but a count
+    // there reads as none.
+    TRY_ASSIGN(Reply count, redis.command({"HGET", keys::kFunctionExecutions, name}));
+    std::string text = reply_text(count.get());
+    bool is_count = !text.empty() && text.size() <= 18 &&
+                    std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    (*read)->executions = is_count ? std::strtoll(text.c_str(), nullptr, 10) : 0;
+  }
   return read;
 }
 
 Result<std::string> load_blob(RedisClient &redis, const std::string &sha256) {
-  TRY_ASSIGN(Reply reply, redis.command(read_blob_command(sha256)));
-  return parse_blob_reply(sha256, reply.get());
+  const std::string key = keys::package_blob(sha256);
+  const std::string advice = "; update the function with its code again";
+  TRY_STATUS(redis.append({"TYPE", key}));
+  TRY_STATUS(redis.append({"STRLEN", key}));
+  TRY_ASSIGN(Reply type, redis.next_reply());
+  TRY_ASSIGN(Reply length, redis.next_reply());
+  const std::string kind = reply_text(type.get());
+  if (kind == "none") return fail(make_error(key + " is missing from Redis" + advice));
+  if (kind != "string") return fail(make_error(key + " is a " + kind + ", not a string" + advice));
+  if (static_cast<uint64_t>(length->integer) > kMaxPackageBytes)
+    return fail(make_error(key + " is " + std::to_string(length->integer) + " bytes, more than the 64 MiB a package may have" + advice));
+  TRY_ASSIGN(Reply blob, redis.command({"GET", key}));
+  if (reply_is_nil(blob.get())) return fail(make_error(key + " is missing from Redis" + advice));
+  return reply_text(blob.get());
 }
 
 Status store_definition(RedisClient &redis, const FunctionDefinition &definition, const Code *code) {
   std::string key = keys::function_definition(definition.name);
   // What hutchd will accept when it reads the definition back, with the sentences it would give.
   if (auto checked = check_definition(definition); !checked) return fail(checked.error().context(key));
-  // The execution count survives updates: it is the function's history, not its code.
-  TRY_ASSIGN(Reply count, redis.command({"HGET", key, "executions"}));
+  // The execution count (hutch:fn-executions) is not part of the definition: it survives updates.
   std::vector<std::vector<std::string>> commands{{"MULTI"}};
   if (code != nullptr) commands.push_back({"SET", keys::package_blob(code->sha256), code->archive});
   commands.push_back({"DEL", key});
@@ -97,13 +159,6 @@ Status store_definition(RedisClient &redis, const FunctionDefinition &definition
   for (const auto &[field, value] : definition_fields(definition)) {
     hset.push_back(field);
     hset.push_back(value);
-  }
-  // Kept only when it is a count: a broken definition being replaced must not pass its junk on.
-  std::string executions = reply_text(count.get());
-  if (!executions.empty() && executions.size() <= 19 &&
-      std::all_of(executions.begin(), executions.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    hset.push_back("executions");
-    hset.push_back(executions);
   }
   commands.push_back(std::move(hset));
   commands.push_back({"SADD", keys::kFunctionsSet, definition.name});
@@ -138,6 +193,7 @@ Status delete_definition(RedisClient &redis, const std::string &name) {
   auto existing = load_definition(redis, name);
   TRY_ASSIGN(Reply deleted, redis.command({"DEL", keys::function_definition(name)}));
   TRY_ASSIGN(Reply removed, redis.command({"SREM", keys::kFunctionsSet, name}));
+  TRY_ASSIGN(Reply uncounted, redis.command({"HDEL", keys::kFunctionExecutions, name}));
   if (!existing || !*existing) return {};
   return drop_unused_blobs(redis, {(*existing)->package_sha256});
 }

@@ -10,6 +10,7 @@
 #include "cli/redis_client.h"
 #include "cli/usage.h"
 #include "cli/verbs.h"
+#include "common/text_escape.h"
 #include "queue/redis_url.h"
 
 namespace hutch::cli {
@@ -24,9 +25,10 @@ int usage_error(const Error &error) {
   return kExitUsage;
 }
 
+// Sentences may quote what Redis holds (a package's name, a key): shown escaped, as everything from Redis.
 int report(const Error &error, int exit_status) {
   std::fflush(stdout);
-  std::fprintf(stderr, "%s\n", error.message.c_str());
+  std::fprintf(stderr, "%s\n", escape_control_characters(error.message, Layout::kMultiLine).c_str());
   return exit_status;
 }
 
@@ -43,10 +45,15 @@ int run(const std::vector<std::string> &args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  // doctor looks at this machine only: no Redis to reach.
+  // doctor looks at this machine only, acl writes a file: no Redis to reach.
   if (auto *doctor = std::get_if<DoctorOptions>(&invocation->command)) {
     auto outcome = run_doctor(*doctor);
     if (!outcome) return report(outcome.error(), kExitUsage);
+    return *outcome;
+  }
+  if (auto *acl = std::get_if<AclOptions>(&invocation->command)) {
+    auto outcome = run_acl(*acl);
+    if (!outcome) return report(outcome.error(), kExitFailure);
     return *outcome;
   }
   auto address = parse_redis_url(redis_url(*invocation));
@@ -69,7 +76,7 @@ int run(const std::vector<std::string> &args) {
         if constexpr (std::is_same_v<Options, GetOptions>) return run_get(*redis, options);
         if constexpr (std::is_same_v<Options, FunctionOptions>) return run_function(*redis, options);
         if constexpr (std::is_same_v<Options, PackageOptions>) return run_package(*redis, options);
-        return 0;  // HelpRequest and DoctorOptions, answered above
+        return 0;  // HelpRequest, DoctorOptions and AclOptions, answered above
       },
       invocation->command);
   if (!outcome) return report(outcome.error(), kExitFailure);

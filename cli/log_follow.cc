@@ -20,12 +20,13 @@ constexpr int kBlockMilliseconds = 200;
 constexpr auto kEofGrace = std::chrono::seconds(2);
 
 // Prints everything logged after `last_id` (empty: from the start). Returns the eof status if it came.
-Result<std::optional<std::string>> catch_up(RedisClient &redis, const std::string &key, std::string &last_id) {
+Result<std::optional<std::string>> catch_up(RedisClient &redis, const std::string &key, std::string &last_id,
+                                            Output output) {
   for (;;) {
     std::string start = last_id.empty() ? "-" : "(" + last_id;
     TRY_ASSIGN(Reply page, redis.command({"XRANGE", key, start, "+", "COUNT", std::to_string(kPageSize)}));
     auto entries = reply_stream_entries(page.get());
-    if (auto eof = print_log_entries(entries, "", last_id)) return eof;
+    if (auto eof = print_log_entries(entries, "", last_id, output)) return eof;
     if (entries.size() < kPageSize) return std::optional<std::string>();
   }
 }
@@ -40,10 +41,11 @@ std::vector<StreamEntry> xread_entries(const redisReply *reply) {
 
 }  // namespace
 
-Result<std::optional<std::string>> print_execution_logs(RedisClient &redis, const std::string &id, bool follow) {
+Result<std::optional<std::string>> print_execution_logs(RedisClient &redis, const std::string &id, bool follow,
+                                                        Output output) {
   const std::string key = keys::execution_logs(id);
   std::string last_id;
-  TRY_ASSIGN(auto eof, catch_up(redis, key, last_id));
+  TRY_ASSIGN(auto eof, catch_up(redis, key, last_id, output));
   if (eof || !follow) return eof;
 
   std::optional<std::chrono::steady_clock::time_point> final_record_seen_at;
@@ -52,7 +54,7 @@ Result<std::optional<std::string>> print_execution_logs(RedisClient &redis, cons
                                            std::to_string(kBlockMilliseconds), "STREAMS", key,
                                            last_id.empty() ? "0-0" : last_id}));
     auto entries = xread_entries(reply.get());
-    if (auto eof_status = print_log_entries(entries, "", last_id)) return eof_status;
+    if (auto eof_status = print_log_entries(entries, "", last_id, output)) return eof_status;
     if (!entries.empty()) continue;
     TRY_ASSIGN(auto final_status, fetch_final_status(redis, id));
     if (!final_status) continue;

@@ -7,7 +7,7 @@
 namespace hutch::cli {
 
 std::optional<std::string> print_log_entries(const std::vector<StreamEntry> &entries, std::string_view prefix,
-                                             std::string &last_id) {
+                                             std::string &last_id, Output output) {
   std::optional<std::string> final_status;
   for (const auto &entry : entries) {
     last_id = entry.id;
@@ -16,7 +16,7 @@ std::optional<std::string> print_log_entries(const std::vector<StreamEntry> &ent
       break;
     }
     bool to_stderr = field_value(entry.fields, keys::log::kFd) == keys::log::kStderr;
-    std::string line = field_value(entry.fields, keys::log::kLine).value_or("");
+    std::string line = shown(field_value(entry.fields, keys::log::kLine).value_or(""), output, Layout::kMultiLine);
     // stdout is buffered and stderr is not: flush before an stderr line so a terminal shows both in order.
     if (to_stderr) std::fflush(stdout);
     std::FILE *out = to_stderr ? stderr : stdout;

@@ -42,15 +42,17 @@ Result<std::string> function_of(RedisClient &redis, const std::string &id) {
   return job ? field_value(job->fields, keys::job::kFunction).value_or("?") : std::string("?");
 }
 
-Status follow(RedisClient &redis, FollowedByKey &followed, const std::string &id, std::string last_id) {
+Status follow(RedisClient &redis, FollowedByKey &followed, const std::string &id, std::string last_id,
+              Output output) {
   std::string key = keys::execution_logs(id);
   if (followed.contains(key)) return {};
   TRY_ASSIGN(std::string function, function_of(redis, id));
-  followed[key] = Followed{id + " " + function + ": ", std::move(last_id), std::nullopt};
+  // The id comes from an event anyone allowed to PUBLISH there could send, the function from a record.
+  followed[key] = Followed{shown(id + " " + function, output) + ": ", std::move(last_id), std::nullopt};
   return {};
 }
 
-Status follow_already_running(RedisClient &redis, FollowedByKey &followed) {
+Status follow_already_running(RedisClient &redis, FollowedByKey &followed, Output output) {
   TRY_ASSIGN(Reply index, redis.command({"ZREVRANGE", std::string(keys::kExecutionsIndex), "0",
                                          std::to_string(kRecentExecutions - 1)}));
   std::vector<std::string> ids;
@@ -66,33 +68,34 @@ Status follow_already_running(RedisClient &redis, FollowedByKey &followed) {
   for (const auto &id : running) {
     TRY_ASSIGN(Reply last, redis.command({"XREVRANGE", keys::execution_logs(id), "+", "-", "COUNT", "1"}));
     auto entries = reply_stream_entries(last.get());
-    TRY_STATUS(follow(redis, followed, id, entries.empty() ? "" : entries.front().id));
+    TRY_STATUS(follow(redis, followed, id, entries.empty() ? "" : entries.front().id, output));
   }
   return {};
 }
 
 // One `<id> <status>` message: `running` starts following, a final word starts the eof grace period.
-Status handle_event(RedisClient &redis, FollowedByKey &followed, const std::string &message) {
+Status handle_event(RedisClient &redis, FollowedByKey &followed, const std::string &message, Output output) {
   auto space = message.find(' ');
   if (space == std::string::npos) return {};
   std::string id = message.substr(0, space), status = message.substr(space + 1);
-  if (status == status_word(ExecutionStatus::kRunning)) return follow(redis, followed, id, "");
+  if (status == status_word(ExecutionStatus::kRunning)) return follow(redis, followed, id, "", output);
   auto found = followed.find(keys::execution_logs(id));
   if (found != followed.end() && is_final_status_word(status) && !found->second.final_event_at)
     found->second.final_event_at = Clock::now();
   return {};
 }
 
-Status drain_events(RedisClient &redis, RedisClient &subscriber, FollowedByKey &followed, int wait_ms) {
+Status drain_events(RedisClient &redis, RedisClient &subscriber, FollowedByKey &followed, int wait_ms,
+                    Output output) {
   for (int timeout = wait_ms;; timeout = 0) {
     TRY_ASSIGN(Reply reply, subscriber.poll_reply(timeout));
     if (!reply) return {};
     if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 && reply_text(reply->element[0]) == "message")
-      TRY_STATUS(handle_event(redis, followed, reply_text(reply->element[2])));
+      TRY_STATUS(handle_event(redis, followed, reply_text(reply->element[2]), output));
   }
 }
 
-Status read_logs(RedisClient &redis, FollowedByKey &followed) {
+Status read_logs(RedisClient &redis, FollowedByKey &followed, Output output) {
   std::vector<std::string> command{"XREAD", "COUNT", std::to_string(kPageSize), "BLOCK",
                                    std::to_string(kBlockMilliseconds), "STREAMS"};
   for (const auto &[key, state] : followed) command.push_back(key);
@@ -104,7 +107,7 @@ Status read_logs(RedisClient &redis, FollowedByKey &followed) {
     auto found = followed.find(reply_text(stream->element[0]));
     if (found == followed.end()) continue;
     auto entries = reply_stream_entries(stream->element[1]);
-    if (print_log_entries(entries, found->second.prefix, found->second.last_id)) {
+    if (print_log_entries(entries, found->second.prefix, found->second.last_id, output)) {
       followed.erase(found);
       continue;
     }
@@ -119,15 +122,15 @@ Status read_logs(RedisClient &redis, FollowedByKey &followed) {
 
 }  // namespace
 
-Result<int> run_logs_follow_all(RedisClient &redis, const RedisAddress &address) {
+Result<int> run_logs_follow_all(RedisClient &redis, const RedisAddress &address, Output output) {
   TRY_ASSIGN(RedisClient subscriber, RedisClient::connect(address));
   TRY_ASSIGN(Reply subscribed, subscriber.command({"SUBSCRIBE", std::string(keys::kEventsChannel)}));
   FollowedByKey followed;
   // Subscribed first, then the look-up: an execution starting in between is seen twice, never missed.
-  TRY_STATUS(follow_already_running(redis, followed));
+  TRY_STATUS(follow_already_running(redis, followed, output));
   for (;;) {
-    TRY_STATUS(drain_events(redis, subscriber, followed, followed.empty() ? kIdleWaitMilliseconds : 0));
-    if (!followed.empty()) TRY_STATUS(read_logs(redis, followed));
+    TRY_STATUS(drain_events(redis, subscriber, followed, followed.empty() ? kIdleWaitMilliseconds : 0, output));
+    if (!followed.empty()) TRY_STATUS(read_logs(redis, followed, output));
   }
 }
 

@@ -120,7 +120,7 @@ Result<int> run_ls(RedisClient &redis, const LsOptions &options) {
   rows.erase(std::unique(rows.begin(), rows.end(), [](const auto &a, const auto &b) { return a.id == b.id; }),
              rows.end());
   if (rows.size() > options.limit) rows.resize(options.limit);
-  std::string table = format_execution_table(rows);
+  std::string table = format_execution_table(rows, output_for(options.raw));
   std::fwrite(table.data(), 1, table.size(), stdout);
   return 0;
 }

@@ -72,6 +72,10 @@ Result<bool> take_common(ArgumentReader &reader, Invocation &invocation, bool &h
     help = true;
     return true;
   }
+  if (reader.take_flag("--raw")) {
+    invocation.raw = true;
+    return true;
+  }
   return take_into(reader, "--redis", invocation.redis_url);
 }
 
@@ -287,6 +291,55 @@ Result<Command> parse_doctor(ArgumentReader &reader, Invocation &invocation, boo
   return options;
 }
 
+// `--user-prefix P`, `--password-dir DIR`, `--password-file ROLE=FILE`, `--data-prefix PREFIX`. The values are
+// checked by the verb (cli/acl.cc), which knows the roles.
+Result<Command> parse_acl(ArgumentReader &reader, Invocation &invocation, bool &help) {
+  AclOptions options;
+  while (!reader.done()) {
+    std::optional<std::string> value;
+    TRY_ASSIGN(bool prefix, take_into(reader, "--user-prefix", value));
+    if (prefix) {
+      options.user_prefix = *value;
+      continue;
+    }
+    TRY_ASSIGN(bool directory, take_into(reader, "--password-dir", options.password_dir));
+    if (directory) continue;
+    TRY_ASSIGN(bool password_file, take_into(reader, "--password-file", value));
+    if (password_file) {
+      size_t equals = value->find('=');
+      if (equals == std::string::npos || equals == 0 || equals + 1 == value->size())
+        return fail(make_error("acl: --password-file '" + *value + "': use ROLE=FILE, e.g. submitter=/etc/hutch/submitter.pass"));
+      options.password_files.emplace_back(value->substr(0, equals), value->substr(equals + 1));
+      continue;
+    }
+    TRY_ASSIGN(bool data_prefix, take_into(reader, "--data-prefix", value));
+    if (data_prefix) {
+      options.data_prefixes.push_back(*value);
+      continue;
+    }
+    TRY_ASSIGN(bool common, take_common(reader, invocation, help));
+    if (!common) return fail(reader.unexpected());
+  }
+  return options;
+}
+
+// --raw goes to the verbs that print stored text; on any other it is a mistake worth saying.
+Status apply_raw(Invocation &invocation, const std::string &verb) {
+  if (!invocation.raw) return {};
+  bool applied = std::visit(
+      [](auto &options) {
+        if constexpr (requires { options.raw; }) {
+          options.raw = true;
+          return true;
+        }
+        return false;
+      },
+      invocation.command);
+  if (applied) return {};
+  return fail(make_error(verb + ": --raw applies to the verbs that print what jobs and users stored: submit --wait, "
+                                "status, ls, logs, function, package"));
+}
+
 }  // namespace
 
 Result<Invocation> parse_command_line(const std::vector<std::string> &args) {
@@ -315,8 +368,11 @@ Result<Invocation> parse_command_line(const std::vector<std::string> &args) {
   if (verb == "get") command = parse_get(reader, invocation, help);
   if (verb == "function") command = parse_function(reader, invocation, help);
   if (verb == "package") command = parse_package(reader, invocation, help);
+  if (verb == "acl") command = parse_acl(reader, invocation, help);
   if (!command) return fail(command.error());
-  if (!help) invocation.command = std::move(*command);
+  if (help) return invocation;
+  invocation.command = std::move(*command);
+  TRY_STATUS(apply_raw(invocation, verb));
   return invocation;
 }
 

@@ -92,7 +92,7 @@ Result<int> push(RedisClient &redis, const std::string &path) {
   return 0;
 }
 
-Result<int> list(RedisClient &redis) {
+Result<int> list(RedisClient &redis, Output output) {
   TRY_ASSIGN(Reply names, redis.command({"SMEMBERS", keys::kPackagesSet}));
   std::vector<std::string> sorted;
   for (size_t i = 0; names && i < names->elements; ++i) sorted.push_back(reply_text(names->element[i]));
@@ -100,23 +100,23 @@ Result<int> list(RedisClient &redis) {
   std::printf("%-24s %-10s %s\n", "PACKAGE", "FUNCTIONS", "DESCRIPTION");
   for (const std::string &name : sorted) {
     TRY_ASSIGN(Reply description, redis.command({"HGET", keys::package_record(name), "description"}));
-    std::printf("%-24s %-10zu %s\n", name.c_str(), package_functions(redis, name).size(),
-                reply_text(description.get()).c_str());
+    std::printf("%-24s %-10zu %s\n", shown(name, output).c_str(), package_functions(redis, name).size(),
+                shown(reply_text(description.get()), output).c_str());
   }
   return 0;
 }
 
-Result<int> show(RedisClient &redis, const std::string &name) {
+Result<int> show(RedisClient &redis, const std::string &name, Output output) {
   TRY_ASSIGN(Reply record, redis.command({"HGETALL", keys::package_record(name)}));
   FieldList fields = reply_field_pairs(record.get());
   if (fields.empty()) return fail(make_error("no package '" + name + "'"));
   for (const char *field : {"name", "description", "package_sha256", "created_at", "updated_at"})
-    std::printf("%-15s %s\n", (std::string(field) + ":").c_str(), field_value(fields, field).value_or("").c_str());
+    std::printf("%-15s %s\n", (std::string(field) + ":").c_str(), shown(field_value(fields, field).value_or(""), output).c_str());
   std::printf("functions:\n");
   for (const std::string &function : package_functions(redis, name)) {
     TRY_ASSIGN(auto definition, load_definition(redis, function));
     if (definition)
-      std::printf("  %-32s %s\n", function.c_str(), definition->description.c_str());
+      std::printf("  %-32s %s\n", shown(function, output).c_str(), shown(definition->description, output).c_str());
   }
   return 0;
 }
@@ -138,8 +138,9 @@ Result<int> remove(RedisClient &redis, const std::string &name) {
 
 Result<int> run_package(RedisClient &redis, const PackageOptions &options) {
   if (options.action == "push") return push(redis, options.argument);
-  if (options.action == "list") return list(redis);
-  if (options.action == "show") return show(redis, options.argument);
+  const Output output = output_for(options.raw);
+  if (options.action == "list") return list(redis, output);
+  if (options.action == "show") return show(redis, options.argument, output);
   return remove(redis, options.argument);
 }
 

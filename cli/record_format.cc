@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
@@ -36,17 +37,33 @@ bool is_numeric_field(const std::string &field) {
   return std::find(std::begin(kNumericFields), std::end(kNumericFields), field) != std::end(kNumericFields);
 }
 
+// The text as a JSON value, unless it is not JSON or nests deeper than kMaxEmbeddedDepth. nlohmann's parser
+// and its destructor work with heap stacks whatever the depth; the callback keeps the tree itself shallow,
+// so dump() and copies, which recurse, stay bounded.
+std::optional<nlohmann::ordered_json> parse_shallow(const std::string &text) {
+  bool too_deep = false;
+  using Event = nlohmann::ordered_json::parse_event_t;
+  // `depth` counts the containers around the event: one more array or object here would be one too many.
+  auto limit_depth = [&too_deep](int depth, Event event, nlohmann::ordered_json &) {
+    if ((event == Event::array_start || event == Event::object_start) && depth >= kMaxEmbeddedDepth) too_deep = true;
+    return !too_deep;
+  };
+  auto parsed = nlohmann::ordered_json::parse(text, limit_depth, /*allow_exceptions=*/false);
+  if (too_deep || parsed.is_discarded()) return std::nullopt;
+  return parsed;
+}
+
 // The value as a JSON number when it is one, else as the string it is.
 nlohmann::ordered_json number_or_string(const std::string &text) {
-  auto parsed = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_number()) return parsed;
+  auto parsed = parse_shallow(text);
+  if (parsed && parsed->is_number()) return std::move(*parsed);
   return text;
 }
 
 nlohmann::ordered_json json_or_string(const std::string &text) {
-  auto parsed = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) return text;
-  return parsed;
+  auto parsed = parse_shallow(text);
+  if (!parsed) return text;
+  return std::move(*parsed);
 }
 
 }  // namespace
@@ -61,10 +78,11 @@ FieldList ordered_record_fields(const FieldList &record) {
   return ordered;
 }
 
-std::string format_record_text(const FieldList &record) {
+std::string format_record_text(const FieldList &record, Output output) {
   std::string text;
-  for (const auto &[field, value] : ordered_record_fields(record)) {
-    text += field + ": ";
+  for (const auto &[field, stored] : ordered_record_fields(record)) {
+    text += shown(field, output) + ": ";
+    std::string value = shown(stored, output, Layout::kMultiLine);
     for (size_t i = 0; i < value.size(); ++i) {
       text += value[i];
       if (value[i] == '\n' && i + 1 < value.size()) text += "  ";
@@ -74,7 +92,7 @@ std::string format_record_text(const FieldList &record) {
   return text;
 }
 
-std::string format_record_json(const FieldList &record) {
+std::string format_record_json(const FieldList &record, Output output) {
   nlohmann::ordered_json object = nlohmann::ordered_json::object();
   for (const auto &[field, value] : ordered_record_fields(record)) {
     if (is_numeric_field(field))
@@ -84,8 +102,10 @@ std::string format_record_json(const FieldList &record) {
     else
       object[field] = value;
   }
-  // Values are bytes from Redis; replacing invalid UTF-8 keeps dump() from throwing on them.
-  return object.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  // Values are bytes from Redis; replacing invalid UTF-8 keeps dump() from throwing on them. JSON escapes C0
+  // controls itself; ensure_ascii also covers DEL, C1 and the bidi controls a terminal would obey.
+  return object.dump(-1, ' ', /*ensure_ascii=*/output == Output::kEscaped,
+                     nlohmann::ordered_json::error_handler_t::replace);
 }
 
 FieldList queued_record(const StreamEntry &job) {
@@ -99,10 +119,13 @@ FieldList queued_record(const StreamEntry &job) {
   return fields;
 }
 
-std::string format_execution_table(const std::vector<ExecutionRow> &rows) {
+std::string format_execution_table(const std::vector<ExecutionRow> &rows, Output output) {
   using Cells = std::array<std::string, 5>;
   std::vector<Cells> lines{{"ID", "FUNCTION", "STATUS", "DURATION", "ENQUEUED_AT"}};
-  for (const auto &row : rows) lines.push_back({row.id, row.function, row.status, row.duration, row.enqueued_at});
+  for (const auto &row : rows) {
+    lines.push_back({shown(row.id, output), shown(row.function, output), shown(row.status, output),
+                     shown(row.duration, output), shown(row.enqueued_at, output)});
+  }
   std::array<size_t, 5> widths{};
   for (auto &cells : lines) {
     for (size_t column = 0; column < cells.size(); ++column) {

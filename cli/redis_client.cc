@@ -29,9 +29,12 @@ Result<RedisClient> RedisClient::connect(const RedisAddress &address) {
   RedisClient client(context, endpoint);
   if (context->err) return fail(make_error("cannot reach Redis at " + endpoint + ": " + context->errstr));
   if (redisSetTimeout(context, kReplyTimeout) != REDIS_OK) return fail(client.connection_error());
-  if (!address.password.empty()) {
-    auto auth = client.command({"AUTH", address.password});
-    if (!auth) return fail(auth.error().context("cannot use Redis at " + endpoint));
+  if (std::vector<std::string> auth = address.auth_command(); !auth.empty()) {
+    // The command's own error would quote no password either, but name the user it tried.
+    auto authenticated = client.command(auth);
+    if (!authenticated)
+      return fail(authenticated.error().context("cannot use Redis at " + endpoint +
+                                                (address.user.empty() ? "" : " as user " + address.user)));
   }
   if (address.database != 0) {
     auto select = client.command({"SELECT", std::to_string(address.database)});
@@ -76,8 +79,14 @@ Result<Reply> RedisClient::checked(Reply reply) {
     command = pending_commands_.front();
     pending_commands_.pop_front();
   }
-  if (reply && reply->type == REDIS_REPLY_ERROR)
-    return fail(make_error("Redis refused " + command + ": " + std::string(reply->str, reply->len)));
+  if (reply && reply->type == REDIS_REPLY_ERROR) {
+    std::string error(reply->str, reply->len);
+    // Under ACLs (docs/security.md) each role may run only its verbs: say which setting decides.
+    std::string hint = error.starts_with("NOPERM") ? "; the Redis user of --redis (or HUTCH_REDIS) may not do "
+                                                     "this: each hutch role has its own user (hutch acl)"
+                                                   : "";
+    return fail(make_error("Redis refused " + command + ": " + error + hint));
+  }
   return reply;
 }
 

@@ -7,8 +7,8 @@
 
 namespace hutch::cli {
 
-void print_record(const FieldList &record, bool json) {
-  std::string text = json ? format_record_json(record) + "\n" : format_record_text(record);
+void print_record(const FieldList &record, bool json, Output output) {
+  std::string text = json ? format_record_json(record, output) + "\n" : format_record_text(record, output);
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
 }
@@ -21,7 +21,7 @@ Result<int> run_status(RedisClient &redis, const StatusOptions &options) {
     if (!job) return fail(no_execution(options.id));
     record = queued_record(*job);
   }
-  print_record(record, options.json);
+  print_record(record, options.json, output_for(options.raw));
   return 0;
 }
 

@@ -69,12 +69,13 @@ Result<int> run_submit(RedisClient &redis, const SubmitOptions &options) {
   std::fflush(stdout);
   if (!options.wait) return 0;
 
-  TRY_ASSIGN(auto eof_status, print_execution_logs(redis, id, /*follow=*/true));
+  const Output output = output_for(options.raw);
+  TRY_ASSIGN(auto eof_status, print_execution_logs(redis, id, /*follow=*/true, output));
   TRY_ASSIGN(FieldList record, await_final_record(redis, id));
   if (record.empty()) record = {{std::string(keys::record::kId), id}};
   auto record_status = field_value(record, keys::record::kStatus);
   if (!record_status && eof_status) record.emplace_back(keys::record::kStatus, *eof_status);
-  print_record(record, /*json=*/false);
+  print_record(record, /*json=*/false, output);
   // The record is the truth once it is final; the eof entry speaks for it if the record lags behind.
   std::string status = record_status && is_final_status_word(*record_status) ? *record_status
                                                                                : eof_status.value_or("");

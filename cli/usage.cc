@@ -17,6 +17,7 @@ const char kUsage[] = R"(usage:
   hutch [--redis URL] function list | show NAME | delete NAME
   hutch [--redis URL] package push DIR|ZIP|TAR.GZ | list | show NAME | delete NAME
   hutch doctor [--uid-base N] [--concurrency N]
+  hutch acl (--password-dir DIR | --password-file ROLE=FILE...) [--user-prefix P] [--data-prefix PREFIX]...
 
 commands:
   submit   enqueue a job and print its execution id; --input @FILE reads the input from FILE (@- for stdin);
@@ -37,10 +38,17 @@ commands:
            all as <package>.<function>; list, show, delete
   doctor   print what this machine offers hutchd and what it will enforce (as `hutchd --check`); exits 0
            only with real isolation (cgroups and seccomp); --uid-base and --concurrency as for hutchd
+  acl      print a Redis 7 ACL file (for redis.conf's aclfile) with one user per role: submitter,
+           operator, supervisor, viewer (<user prefix><role>, default prefix hutch-); each password is
+           read from its file (--password-file ROLE=FILE, else DIR/ROLE), or made and written there when
+           missing; --data-prefix lets submitters and hutchd keep input and output files under PREFIX
 
 options:
-  --redis URL   redis://[:password@]host[:port][/db] or unix:///path/to/redis.sock[?db=N]
-                (default: $HUTCH_REDIS, then redis://127.0.0.1:6379)
+  --redis URL   redis://[[user]:password@]host[:port][/db] or unix://[[user]:password@]/path/to.sock[?db=N]
+                (default: $HUTCH_REDIS, then redis://127.0.0.1:6379); percent-encode special characters in
+                the user and password; prefer HUTCH_REDIS for a password (others can read a command line)
+  --raw         print what jobs and users stored byte for byte; by default control characters show as
+                escapes (\x1b, \r, \u009b, ...), tabs and line breaks of log lines and records as they are
   -h, --help    show this text
 
 exit status: 0 success, 1 failure (unknown id, job did not succeed, doctor found no real isolation),

@@ -5,6 +5,7 @@
 #include "cli/fields.h"
 #include "cli/options.h"
 #include "cli/redis_client.h"
+#include "cli/shown.h"
 #include "common/error.h"
 #include "queue/redis_url.h"
 
@@ -19,7 +20,7 @@ Result<int> run_status(RedisClient &redis, const StatusOptions &options);
 Result<int> run_ls(RedisClient &redis, const LsOptions &options);
 Result<int> run_logs(RedisClient &redis, const RedisAddress &address, const LogsOptions &options);
 // `logs -f` without an id; needs the address for its second (subscribed) connection.
-Result<int> run_logs_follow_all(RedisClient &redis, const RedisAddress &address);
+Result<int> run_logs_follow_all(RedisClient &redis, const RedisAddress &address, Output output);
 
 // `doctor`: what this machine offers hutchd (the same report as `hutchd --check`). Needs no Redis; exit 0
 // only when hutchd can run with real isolation.
@@ -36,6 +37,9 @@ Result<int> run_function(RedisClient &redis, const FunctionOptions &options);
 Result<int> run_package(RedisClient &redis, const PackageOptions &options);
 
 // Prints a record the way `status` does; `submit --wait` ends with it.
-void print_record(const FieldList &record, bool json);
+void print_record(const FieldList &record, bool json, Output output);
+
+// `acl`: prints a Redis ACL file with one user per role (docs/security.md). Needs no Redis.
+Result<int> run_acl(const AclOptions &options);
 
 }  // namespace hutch::cli

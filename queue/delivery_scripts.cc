@@ -1,5 +1,6 @@
 #include "queue/delivery_scripts.h"
 
+#include "queue/function_definition.h"
 #include "queue/keys.h"
 #include "queue/redis_connection.h"
 
@@ -73,7 +74,9 @@ run_commands(5)
 return 'written'
 )lua";
 
-// KEYS: stream, record. ARGV: group, consumer, attempt, id, function key or '', commands.
+// KEYS: stream, record. ARGV: group, consumer, attempt, id, a user function's definition key or '', the
+// counter hash, the function's name, commands. The count lives outside hutch:fn:*, which hutchd may only
+// read (docs/security.md, roles).
 constexpr const char *kFinalWrite = R"lua(
 local record = redis.call('HMGET', KEYS[2], 'status', 'attempt', 'worker')
 if record[1] and record[1] ~= 'running' then
@@ -83,10 +86,11 @@ if record[1] and record[1] ~= 'running' then
   return 'final'
 end
 if not owns(ARGV[4], ARGV[2], ARGV[3]) then return 'stale' end
--- The count is best effort: whoever can write the function's key may have made it a string, or the count a
--- word, since the job started, and that must never keep the record from being written.
-if ARGV[5] ~= '' and redis.call('EXISTS', ARGV[5]) == 1 then redis.pcall('HINCRBY', ARGV[5], 'executions', 1) end
-run_commands(6)
+-- The count is best effort: whoever can write the counter hash may have made it a string, or the count a
+-- word, and that must never keep the record from being written. It lives outside hutch:fn:*, which hutchd
+-- may only read (docs/security.md, roles).
+if ARGV[5] ~= '' and redis.call('EXISTS', ARGV[5]) == 1 then redis.pcall('HINCRBY', ARGV[6], ARGV[7], 1) end
+run_commands(8)
 return 'written'
 )lua";
 
@@ -225,10 +229,12 @@ Command running_write_command(const std::string &id, const Fence &fence, const s
   return eval(kRunningWrite, {jobs(), keys::execution_record(id)}, std::move(arguments));
 }
 
-Command final_write_command(const std::string &id, const Fence &fence, const std::string &function_key,
+Command final_write_command(const std::string &id, const Fence &fence, const std::string &counted_function,
                             const std::vector<Command> &commands) {
   std::vector<std::string> arguments = fence_arguments(id, fence);
-  arguments.push_back(function_key);
+  arguments.push_back(counted_function.empty() ? "" : keys::function_definition(counted_function));
+  arguments.push_back(keys::kFunctionExecutions);
+  arguments.push_back(counted_function);
   append(arguments, flatten_commands(commands));
   return eval(kFinalWrite, {jobs(), keys::execution_record(id)}, std::move(arguments));
 }

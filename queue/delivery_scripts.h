@@ -60,9 +60,10 @@ std::string_view describe_write_outcome(WriteOutcome outcome);
 // `running`: the commands run only while the record is not final and the PEL says the job is ours.
 Command running_write_command(const std::string &id, const Fence &fence, const std::vector<Command> &commands);
 // The final record with everything that lands with it (docs/protocol.md, "Delivery", the four cases).
-// `function_key`: a user function's hash whose `executions` is incremented if it still exists ("" for none);
-// a key that is no longer a hash of counts is left as it is, and the record written all the same.
-Command final_write_command(const std::string &id, const Fence &fence, const std::string &function_key,
+// `counted_function`: a user function whose count in hutch:fn-executions goes up if it still exists ("" for
+// none); a counter hash that is no longer a hash of counts is left as it is, and the record written all the
+// same.
+Command final_write_command(const std::string &id, const Fence &fence, const std::string &counted_function,
                             const std::vector<Command> &commands);
 
 // One heartbeat for every running execution: resets each owned entry's idle time without counting a

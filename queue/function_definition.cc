@@ -129,10 +129,11 @@ Result<FunctionDefinition> definition_from_fields(const FieldPairs &fields, cons
     return problem("package_bytes " + quote_value(bytes) + " is not a number of bytes from 1 to " +
                    std::to_string(kMaxPackageBytes) + " (64 MiB)");
   d.package_bytes = *parsed_bytes;
+  // Where hutch counted executions before issue 10 (now hutch:fn-executions, which hutchd may write): older
+  // definitions still carry it until their next update, so it stays a known field with its rule, unread.
   if (const std::string *value = find(fields, "executions")) {
     auto count = parse_count(*value);
     if (!count || *count > static_cast<uint64_t>(INT64_MAX)) return problem("executions " + quote_value(*value) + " is not a count");
-    d.executions = static_cast<int64_t>(*count);
   }
   auto with_key = [&](auto parsed) -> decltype(parsed) {
     if (!parsed) return fail(parsed.error().context(key));
@@ -203,8 +204,10 @@ if size > largest then return {'size', size} end
 return {'ok', redis.call('GET', key)}
 )lua";
 
+// EVAL_RO: the scripts only read, and Redis 7 asks EVAL for write rights on every key it is given, which
+// hutchd's user does not have on definitions and code (docs/security.md, "Roles").
 Command read_definition_command(const std::string &name) {
-  return {"EVAL", kReadDefinition, "1", keys::function_definition(name), std::to_string(kMaxDefinitionFields),
+  return {"EVAL_RO", kReadDefinition, "1", keys::function_definition(name), std::to_string(kMaxDefinitionFields),
           std::to_string(kMaxDefinitionFieldBytes)};
 }
 
@@ -234,7 +237,7 @@ Result<std::optional<FieldPairs>> parse_definition_reply(const std::string &name
 }
 
 Command read_blob_command(const std::string &sha256) {
-  return {"EVAL", kReadBlob, "1", keys::package_blob(sha256), std::to_string(kMaxPackageBytes)};
+  return {"EVAL_RO", kReadBlob, "1", keys::package_blob(sha256), std::to_string(kMaxPackageBytes)};
 }
 
 Result<std::string> parse_blob_reply(const std::string &sha256, const redisReply *reply) {

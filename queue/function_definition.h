@@ -25,6 +25,9 @@ inline constexpr const char kFunctionsSet[] = "hutch:fns";
 inline std::string package_blob(const std::string &sha256) { return "hutch:blob:" + sha256; }
 inline std::string package_record(const std::string &name) { return "hutch:pkg:" + name; }
 inline constexpr const char kPackagesSet[] = "hutch:pkgs";
+// How often each user function ran: a hash of name -> count, written by hutchd with each final record. Not
+// a field of hutch:fn:<name>: hutchd may read definitions but never write them (docs/security.md, roles).
+inline constexpr const char kFunctionExecutions[] = "hutch:fn-executions";
 }  // namespace keys
 
 inline constexpr uint64_t kMaxPackageBytes = 64ULL << 20;  // hutch:blob:<sha256>, the archive as stored
@@ -46,7 +49,7 @@ struct FunctionDefinition {
   std::optional<double> cpu_cores;
   std::string created_at;          // ISO 8601, as records are
   std::string updated_at;
-  int64_t executions = 0;          // incremented by hutchd with each final record
+  int64_t executions = 0;          // from hutch:fn-executions, not stored in the definition
 };
 
 using FieldPairs = std::vector<std::pair<std::string, std::string>>;

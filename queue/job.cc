@@ -64,6 +64,13 @@ std::optional<std::string> check_input(const std::string &text, Job &job) {
   return std::nullopt;
 }
 
+// Outside hutch: any key (Redis' ACL, if any, decides what hutchd may read); under it only uploads and
+// earlier outputs, which a submitter may read anyway.
+bool may_be_input_key(const std::string &key) {
+  return !key.starts_with(keys::kReservedPrefix) || key.starts_with(keys::kUploadPrefix) ||
+         key.starts_with(keys::kOutputPrefix);
+}
+
 std::optional<std::string> check_files(const std::string &text, Job &job) {
   job.files_json = text;
   std::string field(keys::job::kFiles);
@@ -80,6 +87,10 @@ std::optional<std::string> check_files(const std::string &text, Job &job) {
     const std::string &key_text = key.get_ref<const std::string &>();
     if (key_text.empty() || key_text.size() > kMaxKeyBytes)
       return field + ": the key of " + quote_value(name) + " must be 1-1024 bytes long";
+    if (!may_be_input_key(key_text))
+      return field + ": the key of " + quote_value(name) + " is " + quote_value(key_text) +
+             ", one of hutch's own keys; input files under hutch: must be under hutch:upload: or hutch:out: (an "
+             "upload, or an earlier execution's output); store the file first, e.g. hutch put img:1 " + name;
     job.files.push_back({name, key_text});
   }
   return std::nullopt;
@@ -92,6 +103,11 @@ std::optional<std::string> check_out(const std::string &text, Job &job) {
   if (text.empty() || text.size() > kMaxKeyBytes - kMaxFileNameBytes - 1 || !printable)
     return field + ": " + quote_value(text) +
            " is not a usable key prefix; use 1-768 printable characters without spaces, e.g. results:42";
+  // hutchd writes the output keys with its own rights, which reach hutch:out:<every id> and hutch's other keys.
+  if (text.starts_with(keys::kReservedPrefix) && text != keys::default_output_prefix(job.id))
+    return field + ": " + quote_value(text) +
+           " is under hutch:, whose keys are hutch's own; the only prefix allowed there is the job's default, "
+           "hutch:out:<its id>: leave out out for it, or use a prefix of your own, e.g. results:42";
   return std::nullopt;
 }
 

@@ -41,7 +41,9 @@ long long element_integer(const redisReply *reply, size_t index) {
 }  // namespace
 
 Command fetch_files_command(const Job &job, const FileCaps &caps) {
-  Command eval{"EVAL", kFetchScript, std::to_string(job.files.size())};
+  // EVAL_RO: EVAL asks write permission on every key it is given (Redis 7 ACLs), and hutchd's user may
+  // only read uploads and outputs; the script only reads.
+  Command eval{"EVAL_RO", kFetchScript, std::to_string(job.files.size())};
   for (const JobFile &file : job.files) eval.push_back(file.key);
   eval.push_back(std::to_string(caps.per_file_bytes));
   eval.push_back(std::to_string(caps.per_job_bytes));
@@ -52,8 +54,14 @@ std::variant<FetchedFiles, FetchRefusal> parse_fetch_reply(const redisReply *rep
                                                             const FileCaps &caps) {
   const FetchRefusal unexpected{"files: Redis answered the read of the input files with something unexpected", false};
   if (reply == nullptr) return FetchRefusal{"files: Redis did not answer while the input files were read", false};
-  if (reply->type == REDIS_REPLY_ERROR)
-    return FetchRefusal{"files: Redis refused to read the input files: " + std::string(reply->str, reply->len), false};
+  if (reply->type == REDIS_REPLY_ERROR) {
+    std::string error(reply->str, reply->len);
+    if (error.starts_with("NOPERM"))
+      return FetchRefusal{"files: Redis does not let hutchd read these keys (" + error + "); under an ACL, input "
+                          "files must be uploads (hutch:upload:...), earlier outputs (hutch:out:...) or keys under a "
+                          "data prefix of the ACL (hutch acl --data-prefix)"};
+    return FetchRefusal{"files: Redis refused to read the input files: " + error, false};
+  }
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return unexpected;
   std::string verdict = element_text(reply, 0);
   auto file_at = [&](long long one_based) -> const JobFile * {

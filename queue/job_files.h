@@ -1,6 +1,6 @@
 // Files in and out of a job, on the Redis side (docs/protocol.md, "Files").
 //
-// In: one EVAL reads every key the job's `files` names, atomically, and only when all exist, are strings
+// In: one EVAL_RO reads every key the job's `files` names, atomically, and only when all exist, are strings
 // and fit the caps; otherwise it answers which key broke which rule, without sending any value. So a 500 MB
 // value is never shipped just to be refused, and the job sees one consistent snapshot of its inputs.
 // Out: the files a successful function left in $HUTCH_OUT become SETs inside the final record's MULTI, so
@@ -29,7 +29,8 @@ struct FetchedFiles {
   std::vector<std::string> contents;
 };
 // Why the job cannot run: a sentence naming the key and the rule. `job_at_fault`: the job named keys that
-// are missing, too large or not strings (it is rejected); otherwise Redis failed us (an error).
+// are missing, too large, not strings or beyond what Redis lets hutchd's user read (it is rejected);
+// otherwise Redis failed us (an error).
 struct FetchRefusal {
   std::string sentence;
   bool job_at_fault = true;

@@ -14,10 +14,17 @@ inline constexpr std::string_view kEventsChannel = "hutch:events";
 
 inline std::string execution_record(std::string_view id) { return "hutch:exec:" + std::string(id); }
 inline std::string execution_logs(std::string_view id) { return "hutch:logs:" + std::string(id); }
+// Every key under this prefix is hutch's own. A job's input files may be read from only two kinds of them
+// (uploads and earlier outputs), and its output files written only under its own default prefix: hutchd's
+// Redis rights reach the others, and a job must not borrow them (docs/protocol.md, "Files").
+inline constexpr std::string_view kReservedPrefix = "hutch:";
+inline constexpr std::string_view kUploadPrefix = "hutch:upload:";
+inline constexpr std::string_view kOutputPrefix = "hutch:out:";
+
 // `hutch submit --file` uploads: named by the SHA-256 of the content.
-inline std::string uploaded_file(std::string_view sha256_hex) { return "hutch:upload:" + std::string(sha256_hex); }
+inline std::string uploaded_file(std::string_view sha256_hex) { return std::string(kUploadPrefix) + std::string(sha256_hex); }
 // Where a job's output files go when the job names no `out`: <prefix>/<file name>.
-inline std::string default_output_prefix(std::string_view id) { return "hutch:out:" + std::string(id); }
+inline std::string default_output_prefix(std::string_view id) { return std::string(kOutputPrefix) + std::string(id); }
 
 // Job fields (stream entry of hutch:jobs).
 namespace job {

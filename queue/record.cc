@@ -155,8 +155,8 @@ std::vector<Command> final_commands(const Job &job, FinalFacts facts) {
 
 Command final_write(const Job &job, FinalFacts facts) {
   Fence fence{facts.worker, job.attempt};
-  std::string function_key = facts.counted_function_key;
-  return final_write_command(job.id, fence, function_key, final_commands(job, std::move(facts)));
+  std::string counted_function = facts.counted_function;
+  return final_write_command(job.id, fence, counted_function, final_commands(job, std::move(facts)));
 }
 
 }  // namespace hutch

@@ -48,8 +48,9 @@ struct FinalFacts {
   // `files_out` is empty when the function left no files or did not succeed.
   std::vector<std::vector<std::string>> extra_commands;
   std::string files_out;
-  // A user function's hash, whose `executions` goes up with the record if it still exists; "" for none.
-  std::string counted_function_key;
+  // A user function whose count in hutch:fn-executions goes up with the record if it still exists; "" for
+  // none.
+  std::string counted_function;
   int64_t retention_ms = 0;  // TTL of the record and its log stream; 0: kept forever
 };
 

@@ -93,10 +93,18 @@ void RedisConnection::connect() {
   if (redisAsyncSetConnectCallback(context_, handle_connect) != REDIS_OK ||
       redisAsyncSetDisconnectCallback(context_, handle_disconnect) != REDIS_OK)
     return attach_failed("hiredis refused the connection callbacks");
-  // hiredis sends these first, once the socket connects; the buffered writes follow in order.
-  if (!address_.password.empty()) send({"AUTH", address_.password}, {}, false);
-  if (address_.database != 0) send({"SELECT", std::to_string(address_.database)}, {}, false);
-  send({"CLIENT", "SETNAME", client_name_}, {}, false);
+  // hiredis sends these first, once the socket connects; the buffered writes follow in order. The
+  // connection is ready once Redis accepted all of them (on_setup_reply).
+  setup_refusal_.clear();
+  auto check = [this](std::string what, bool last) {
+    return [this, what = std::move(what), last](const redisReply *reply) { on_setup_reply(what, last, reply); };
+  };
+  if (std::vector<std::string> auth = address_.auth_command(); !auth.empty()) {
+    std::string what = address_.user.empty() ? "AUTH" : "AUTH as user '" + address_.user + "'";
+    send(std::move(auth), check(std::move(what), false), false);
+  }
+  if (address_.database != 0) send({"SELECT", std::to_string(address_.database)}, check("SELECT", false), false);
+  send({"CLIENT", "SETNAME", client_name_}, check("CLIENT SETNAME", true), false);
   flush_unsent();
   int armed = uv_timer_start(
       connect_timer_,
@@ -151,10 +159,24 @@ void RedisConnection::handle_connect(const redisAsyncContext *context, int statu
     self->schedule_reconnect();
     return;
   }
-  self->state_ = State::kReady;
-  self->backoff_ms_ = 100;
-  self->said_down_ = false;
-  if (self->events_.on_ready) self->events_.on_ready();
+  self->state_ = State::kSettingUp;
+}
+
+void RedisConnection::on_setup_reply(const std::string &what, bool last, const redisReply *reply) {
+  if (reply == nullptr || context_ == nullptr) return;  // the connection dropped: handle_disconnect says so
+  if (reply->type == REDIS_REPLY_ERROR) {
+    // A wrong password, or a user without the command: nothing sent after it can work. Dropping the
+    // connection requeues the batches, says why once, and retries with backoff (the ACL may be fixed).
+    if (!setup_refusal_.empty()) return;
+    setup_refusal_ = "it refused " + what + ": " + reply_string(reply);
+    redisAsyncFree(context_);  // inside a callback hiredis frees it once the callback returns
+    return;
+  }
+  if (!last || state_ != State::kSettingUp) return;
+  state_ = State::kReady;
+  backoff_ms_ = 100;
+  said_down_ = false;
+  if (events_.on_ready) events_.on_ready();
 }
 
 void RedisConnection::handle_disconnect(const redisAsyncContext *context, int status) {
@@ -166,7 +188,9 @@ void RedisConnection::handle_disconnect(const redisAsyncContext *context, int st
     if (self->on_closed_) self->on_closed_();
     return;
   }
-  std::string why = status == REDIS_OK ? "connection closed" : context->errstr;
+  std::string why = !self->setup_refusal_.empty() ? self->setup_refusal_
+                    : status == REDIS_OK             ? "connection closed"
+                                                     : context->errstr;
   self->state_ = State::kDisconnected;
   if (!self->said_down_ && self->events_.on_down) self->events_.on_down(why);
   self->said_down_ = true;

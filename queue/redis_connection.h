@@ -30,7 +30,7 @@ class RedisConnection {
   using ReplyCallback = std::function<void(const redisReply *reply)>;
 
   struct Events {
-    std::function<void()> on_ready;                        // connected (again), AUTH/SELECT done
+    std::function<void()> on_ready;                        // connected (again), AUTH/SELECT/SETNAME accepted
     std::function<void(const std::string &why)> on_down;   // lost or could not connect; reconnecting
     // libuv refused a timer this connection needs to reconnect or to give up on a hung attempt: it would
     // stay down for good, silently, so the owner must stop (hutchd exits and its service manager restarts it).
@@ -54,7 +54,8 @@ class RedisConnection {
   void close(std::function<void()> on_closed);
 
  private:
-  enum class State { kDisconnected, kConnecting, kReady, kClosing, kClosed };
+  // kSettingUp: the socket is connected, AUTH, SELECT and CLIENT SETNAME are not answered yet.
+  enum class State { kDisconnected, kConnecting, kSettingUp, kReady, kClosing, kClosed };
   struct Batch;
   struct Slot;
 
@@ -67,6 +68,7 @@ class RedisConnection {
   void flush_unsent();
   void on_reply(Batch *batch, const redisReply *reply);
   void finish_batch(Batch *batch, const redisReply *last_reply);
+  void on_setup_reply(const std::string &what, bool last, const redisReply *reply);
 
   static void handle_connect(const redisAsyncContext *context, int status);
   static void handle_disconnect(const redisAsyncContext *context, int status);
@@ -84,6 +86,7 @@ class RedisConnection {
   uv_timer_t *connect_timer_ = nullptr;
   uint64_t backoff_ms_ = 100;
   bool said_down_ = false;
+  std::string setup_refusal_;  // why Redis refused the connection's set-up; "" while it did not
   size_t in_flight_ = 0;
   std::deque<std::unique_ptr<Batch>> unsent_;
   std::function<void()> on_closed_;

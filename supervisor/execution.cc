@@ -52,6 +52,27 @@ RedisConnection::ReplyCallback record_reply_handler(const std::string &id, const
   };
 }
 
+// The final record with the job's output files. Redis may refuse it (an ACL that does not let hutchd's user
+// write under the job's `out`, a full Redis): then the record is written again without the files, `failed`,
+// saying why, so that no execution stays `running` because its outputs could not be stored.
+RedisConnection::ReplyCallback final_record_with_files_handler(RedisConnection *writer, Job job,
+                                                               FinalFacts without_files) {
+  return [writer, job = std::move(job), fallback = std::move(without_files)](const redisReply *reply) mutable {
+    if (reply == nullptr || reply->type != REDIS_REPLY_ERROR) {
+      record_reply_handler(job.id, "the final record")(reply);
+      return;
+    }
+    std::string error = reply_string(reply);
+    log_warning("job " + job.id + ": Redis refused to store its output files under '" + job.output_prefix +
+                "/' (" + error + "); recording it as failed without them");
+    fallback.status = ExecutionStatus::kFailed;
+    fallback.error = "output files: Redis refused to store them under '" + job.output_prefix + "/' (" + error +
+                     "); hutchd's Redis user must be allowed to write there (hutch acl --data-prefix), or leave out "
+                     "out for the default, hutch:out:<id>";
+    writer->send(final_write(job, std::move(fallback)), record_reply_handler(job.id, "the final record"));
+  };
+}
+
 Execution::Execution(ExecutionContext &context, Job job, const FunctionSpec &function, const ExecTarget &target,
                      int slot, std::function<void(Execution &)> on_finished, std::shared_ptr<const void> keep_alive)
     : context_(context),
@@ -539,10 +560,20 @@ void Execution::finish() {
   directory_.reset();  // frees the job's tmpfs: nothing of the job is left once the record is written
   package_mount_.reset();
   // `hutch function show` counts executions; a function deleted meanwhile is not brought back.
-  if (!function_.package_directory.empty()) facts.counted_function_key = keys::function_definition(job_.function);
+  if (!function_.package_directory.empty()) facts.counted_function = job_.function;
   facts.status = verdict.status;
   facts.error = verdict.error;
-  context_.writer->send(final_write(job_, std::move(facts)), record_reply_handler(job_.id, "the final record"));
+  if (facts.extra_commands.empty()) {
+    context_.writer->send(final_write(job_, std::move(facts)), record_reply_handler(job_.id, "the final record"));
+  } else {
+    std::vector<Command> files = std::move(facts.extra_commands);
+    facts.extra_commands.clear();
+    FinalFacts without_files = facts;  // everything but the files, whose contents are not copied
+    without_files.files_out.clear();
+    facts.extra_commands = std::move(files);
+    context_.writer->send(final_write(job_, std::move(facts)),
+                          final_record_with_files_handler(context_.writer, job_, std::move(without_files)));
+  }
   log_debug("job " + job_.id + " " + std::string(status_word(verdict.status)));
   retire();
 }

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/text_escape.h"
 #include "queue/record.h"
 
 namespace hutch {
@@ -53,7 +54,9 @@ void log_message(LogLevel level, const std::string &message) {
   static const bool journal = stderr_is_journal();
   std::string prefix = journal ? "<" + std::to_string(journal_priority(level)) + ">"
                                : format_timestamp_ms(now_unix_ms()) + " ";
-  std::string line = prefix + level_word(level) + " " + message + "\n";
+  // Messages carry text from Redis (function names, stored entries, error sentences): escaped here, once
+  // for every caller, a newline in them cannot start a line of its own with a forged time and level.
+  std::string line = prefix + level_word(level) + " " + escape_control_characters(message) + "\n";
   // One write per line so lines of concurrent writers never interleave; a full stderr is not our problem.
   ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
   (void)ignored;

@@ -1,5 +1,6 @@
 // The supervisor's log: one line per event on stderr, "2026-11-21T23:30:47.123Z INFO message".
 // Libraries return errors; only the supervisor logs, naming the call that failed and its arguments.
+// Control characters in a message are shown as escapes (common/text_escape.h): one event, one line.
 #pragma once
 
 #include <string>

@@ -74,6 +74,9 @@ TEST(InstallTest, InstallsIntoADestdirWithoutOverwritingTheSettings) {
   EXPECT_THAT(unit, HasSubstr("\nExecStart=/opt/hutch/bin/hutchd\n"));
   std::string settings_path = root + "/etc/hutch/hutchd.env";
   EXPECT_EQ(read_file_text(settings_path), read_file_text(std::string(HUTCH_SOURCE_DIR) + "/scripts/hutchd.env"));
+  struct stat settings {};
+  ASSERT_EQ(::stat(settings_path.c_str(), &settings), 0);
+  EXPECT_EQ(settings.st_mode & 07777, 0600u) << "HUTCH_REDIS may hold a password: readable by root only";
   // Nothing is started for a staging directory: it says what to run on the machine.
   EXPECT_THAT(first.err, HasSubstr("systemctl daemon-reload && systemctl enable --now hutchd"));
 

@@ -35,6 +35,8 @@ void HutchTest::SetUp() {
   consumer_ = "test-" + std::to_string(::getpid()) + "-" + std::to_string(next_consumer_number());
   redis_server_ = std::make_unique<RedisServer>();
   redis_server_->set_append_only(own_redis_server() && redis_append_only());
+  if (own_redis_server()) configure_redis_server(*redis_server_);
+  if (HasFatalFailure()) return;
   ASSERT_TRUE(redis_server_->start(own_redis_server()));
   client_ = std::make_unique<RedisClient>(redis_server_->url());
   if (start_hutchd_in_set_up()) {
@@ -101,6 +103,11 @@ testing::AssertionResult HutchTest::start_hutchd(HutchdOptions options) {
   hutchd_.reset();
   hutchd_ = std::make_unique<HutchdProcess>(std::move(options));
   return hutchd_->start();
+}
+
+CommandResult HutchTest::run_hutch(std::vector<std::string> args, const std::string &url) {
+  args.insert(args.begin(), {hutch_cli_path(), "--redis", url.empty() ? redis_server_->url() : url});
+  return run_command(args, 60s);
 }
 
 Fields HutchTest::run_job(const JobFields &fields, std::chrono::milliseconds timeout) {

@@ -38,6 +38,8 @@ class HutchTest : public testing::Test {
   // With own_redis_server(): the server keeps an append-only file with fsync always, so a restart keeps
   // the data, as a production Redis should.
   virtual bool redis_append_only() { return false; }
+  // With own_redis_server(): anything else to set on the server before it starts (e.g. an ACL file).
+  virtual void configure_redis_server(RedisServer &server) { (void)server; }
 
   // Starts (another) hutchd with `options`, replacing the current one; fails the test when it never gets ready.
   testing::AssertionResult start_hutchd(HutchdOptions options);
@@ -47,6 +49,10 @@ class HutchTest : public testing::Test {
   HutchdProcess &hutchd() { return *hutchd_; }
   bool has_hutchd() const { return hutchd_ != nullptr; }
   const std::string &consumer() const { return consumer_; }
+
+  // `hutch --redis <url> args...`, as a user would type it; the test's Redis (as its administrator) unless
+  // another URL is given.
+  CommandResult run_hutch(std::vector<std::string> args, const std::string &url = "");
 
   // Enqueues a job and waits for its final record.
   Fields run_job(const JobFields &fields, std::chrono::milliseconds timeout = std::chrono::seconds(30));

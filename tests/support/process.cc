@@ -279,6 +279,13 @@ std::string read_file_text(const std::string &path) {
   return text.str();
 }
 
+std::string write_file_in(const TempDir &directory, const std::string &name, const std::string &content) {
+  std::string path = directory.path() + "/" + name;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << content;
+  return path;
+}
+
 std::vector<int> living_processes_of(const std::string &executable, const std::vector<int> &pids) {
   std::vector<int> found;
   DIR *proc = ::opendir("/proc");

@@ -71,6 +71,8 @@ CommandResult run_command(const std::vector<std::string> &argv, std::chrono::mil
                           const std::vector<std::string> &extra_environment = {}, const ChildSetup &setup = {});
 
 std::string read_file_text(const std::string &path);
+// Writes `content` to <directory>/<name> (making the folders between) and returns the path.
+std::string write_file_in(const TempDir &directory, const std::string &name, const std::string &content);
 
 // Host pids of the live (non-zombie) processes running `executable` whose pid in their innermost pid
 // namespace is one of `pids`: what a function printed as its children's pids, found whether or not hutchd

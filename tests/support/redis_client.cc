@@ -82,8 +82,8 @@ redisContext *open_context(const std::string &url, std::string *error) {
     if (raw) freeReplyObject(raw);
     return reply;
   };
-  if (!address->password.empty()) {
-    if (Reply reply = run({"AUTH", address->password}); reply.is_error()) *error = "AUTH: " + reply.text;
+  if (std::vector<std::string> auth = address->auth_command(); !auth.empty()) {
+    if (Reply reply = run(auth); reply.is_error()) *error = "AUTH: " + reply.text;
   }
   if (error->empty() && address->database != 0) {
     if (Reply reply = run({"SELECT", std::to_string(address->database)}); reply.is_error())

@@ -70,11 +70,22 @@ testing::AssertionResult RedisServer::start(bool own) {
   return testing::AssertionSuccess();
 }
 
+void RedisServer::set_acl_file(std::string acl_file, std::string admin_user, std::string admin_password) {
+  acl_file_ = std::move(acl_file);
+  admin_user_ = std::move(admin_user);
+  admin_password_ = std::move(admin_password);
+}
+
+std::string RedisServer::url_as(const std::string &user, const std::string &password) const {
+  return "redis://" + user + ":" + password + "@127.0.0.1:" + std::to_string(port_);
+}
+
 testing::AssertionResult RedisServer::launch() {
-  url_ = "redis://127.0.0.1:" + std::to_string(port_);
+  url_ = acl_file_.empty() ? "redis://127.0.0.1:" + std::to_string(port_) : url_as(admin_user_, admin_password_);
   std::string error;
   std::vector<std::string> args = {"/usr/bin/redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
                                    "--save", "", "--daemonize", "no", "--dir", directory_};
+  if (!acl_file_.empty()) args.insert(args.end(), {"--aclfile", acl_file_});
   if (append_only_) {
     args.insert(args.end(), {"--appendonly", "yes", "--appendfsync", "always"});
   } else {

@@ -37,6 +37,13 @@ class RedisServer {
   // appendfsync always), so restart() brings the data back instead of an empty data set.
   void set_append_only(bool append_only) { append_only_ = append_only; }
 
+  // Before start(own = true): the server loads its users from `acl_file` (redis.conf's aclfile), which must
+  // define `admin_user` with `admin_password` and every right; url() then authenticates as that user, so the
+  // fixture can still flush and inspect everything.
+  void set_acl_file(std::string acl_file, std::string admin_user, std::string admin_password);
+  // The server's URL as another user (a password of hex digits or other characters a URL may hold).
+  std::string url_as(const std::string &user, const std::string &password) const;
+
  private:
   testing::AssertionResult launch();
   testing::AssertionResult wait_until_answers();
@@ -47,6 +54,8 @@ class RedisServer {
   pid_t pid_ = -1;
   int port_ = 0;
   std::string directory_;  // redis-server's --dir and its log file
+  std::string acl_file_;
+  std::string admin_user_, admin_password_;
 };
 
 }  // namespace hutch::test

@@ -2,8 +2,11 @@
 // against. No Redis.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
+#include "cli/acl_file.h"
 #include "cli/execution_id.h"
 #include "cli/options.h"
 #include "cli/record_format.h"
@@ -166,6 +169,149 @@ TEST(CliRecordFormat, TableAlignsAndDashesEmptyCells) {
             "ID    FUNCTION  STATUS     DURATION  ENQUEUED_AT\n"
             "10-0  hello     succeeded  0.100     2026-11-21T23:45:03.013Z\n"
             "9-0   sleep     queued     -         -\n");
+}
+
+// --raw: anywhere on the line, for the verbs that print stored text; a mistake on the others.
+TEST(CliOptions, RawGoesToTheVerbsThatPrintStoredText) {
+  EXPECT_TRUE(std::get<LogsOptions>(parse({"logs", "1-0", "--raw"})->command).raw);
+  EXPECT_TRUE(std::get<StatusOptions>(parse({"--raw", "status", "1-0"})->command).raw);
+  EXPECT_FALSE(std::get<StatusOptions>(parse({"status", "1-0"})->command).raw);
+  EXPECT_TRUE(std::get<LsOptions>(parse({"ls", "--raw"})->command).raw);
+  EXPECT_TRUE(std::get<FunctionOptions>(parse({"function", "show", "f", "--raw"})->command).raw);
+  EXPECT_TRUE(std::get<PackageOptions>(parse({"package", "list", "--raw"})->command).raw);
+  EXPECT_TRUE(std::get<SubmitOptions>(parse({"submit", "hello", "--wait", "--raw"})->command).raw);
+  EXPECT_EQ(parse({"put", "k", "f", "--raw"}).error().message,
+            "put: --raw applies to the verbs that print what jobs and users stored: submit --wait, status, ls, logs, "
+            "function, package");
+}
+
+TEST(CliOptions, Acl) {
+  auto acl = parse({"acl", "--password-dir", "/etc/hutch/redis", "--password-file", "viewer=/v", "--user-prefix",
+                    "prod-", "--data-prefix", "data:", "--data-prefix=img:"});
+  ASSERT_TRUE(acl) << acl.error().message;
+  auto &options = std::get<AclOptions>(acl->command);
+  EXPECT_EQ(options.password_dir, "/etc/hutch/redis");
+  EXPECT_EQ(options.password_files, (std::vector<std::pair<std::string, std::string>>{{"viewer", "/v"}}));
+  EXPECT_EQ(options.user_prefix, "prod-");
+  EXPECT_EQ(options.data_prefixes, (std::vector<std::string>{"data:", "img:"}));
+  EXPECT_EQ(std::get<AclOptions>(parse({"acl"})->command).user_prefix, "hutch-");
+  EXPECT_EQ(parse({"acl", "--password-file", "viewer"}).error().message,
+            "acl: --password-file 'viewer': use ROLE=FILE, e.g. submitter=/etc/hutch/submitter.pass");
+}
+
+// What a job wrote reaches the terminal as escapes; layout survives (tabs, continuation lines).
+TEST(CliRecordFormat, TextShowsControlCharactersAsEscapes) {
+  FieldList record{{"function", "x\x1b[31m"}, {"error", "bad \x1b]0;owned\x07 name\nsecond\tline\r"}};
+  EXPECT_EQ(format_record_text(record),
+            "function: x\\x1b[31m\nerror: bad \\x1b]0;owned\\x07 name\n  second\tline\\r\n");
+  EXPECT_EQ(format_record_text(record, Output::kRaw),
+            "function: x\x1b[31m\nerror: bad \x1b]0;owned\x07 name\n  second\tline\r\n");
+  EXPECT_EQ(format_record_text({{"we\nird", "v"}}), "we\\nird: v\n") << "field names too";
+}
+
+TEST(CliRecordFormat, JsonIsAsciiUnlessRaw) {
+  FieldList record{{"error", "\x1b \x7f \xc2\x9b caf\xc3\xa9 \xe2\x80\xae"}};
+  EXPECT_EQ(format_record_json(record), R"({"error":"\u001b \u007f \u009b caf\u00e9 \u202e"})");
+  EXPECT_EQ(format_record_json(record, Output::kRaw), "{\"error\":\"\\u001b \x7f \xc2\x9b caf\xc3\xa9 \xe2\x80\xae\"}");
+}
+
+// 400,000 nested arrays are valid JSON of 800,000 bytes; printing them as a tree recursed once per level.
+TEST(CliRecordFormat, DeeplyNestedOutputIsKeptAsText) {
+  std::string deep = std::string(400000, '[') + std::string(400000, ']');
+  std::string text = format_record_json({{"output", deep}, {"input", deep}, {"duration", deep}});
+  auto json = nlohmann::json::parse(text, nullptr, false);
+  ASSERT_TRUE(json.is_object());
+  EXPECT_EQ(json["output"], deep);
+  EXPECT_EQ(json["input"], deep);
+  EXPECT_EQ(json["duration"], deep);
+  std::string allowed = std::string(kMaxEmbeddedDepth, '[') + std::string(kMaxEmbeddedDepth, ']');
+  EXPECT_TRUE(nlohmann::json::parse(format_record_json({{"output", allowed}}))["output"].is_array())
+      << "up to the limit it is embedded as JSON";
+  std::string over = "[" + allowed + "]";
+  EXPECT_TRUE(nlohmann::json::parse(format_record_json({{"output", over}}))["output"].is_string());
+  EXPECT_EQ(format_record_text({{"output", deep}}).size(), deep.size() + 9) << "the text form never parses";
+}
+
+TEST(CliRecordFormat, TableCellsStayOnOneLine) {
+  EXPECT_EQ(format_execution_table({{"1-0", "a\tb\nc\x1b[2J", "rejected", "", ""}}),
+            "ID   FUNCTION        STATUS    DURATION  ENQUEUED_AT\n"
+            "1-0  a\\tb\\nc\\x1b[2J  rejected  -         -\n");
+}
+
+const AclRole &role(const std::string &name) {
+  for (const AclRole &candidate : acl_roles())
+    if (candidate.name == name) return candidate;
+  throw std::runtime_error("no role " + name);
+}
+
+bool allows(const AclRole &role, const std::string &command) {
+  return std::find(role.commands.begin(), role.commands.end(), command) != role.commands.end();
+}
+
+std::string access_to(const AclRole &role, const std::string &pattern) {
+  for (const KeyRule &rule : role.keys) {
+    if (rule.pattern != pattern) continue;
+    return rule.access == KeyAccess::kRead ? "R" : rule.access == KeyAccess::kWrite ? "W" : "RW";
+  }
+  return "";
+}
+
+// The roles' shape; tests/security/acl_test.cc checks them against a real Redis.
+TEST(CliAcl, RolesAreLeastPrivilege) {
+  const AclRole &supervisor = role("supervisor"), &submitter = role("submitter"), &viewer = role("viewer"),
+                &operator_role = role("operator");
+  EXPECT_EQ(access_to(supervisor, "hutch:fn:*"), "R") << "hutchd reads definitions, never writes them";
+  EXPECT_EQ(access_to(supervisor, "hutch:blob:*"), "R");
+  EXPECT_EQ(access_to(supervisor, "hutch:upload:*"), "R");
+  EXPECT_EQ(access_to(supervisor, "hutch:fn-executions"), "RW");
+  EXPECT_EQ(access_to(submitter, "hutch:fn:*"), "R");
+  EXPECT_EQ(access_to(submitter, "hutch:exec:*"), "R");
+  EXPECT_EQ(access_to(submitter, "hutch:blob:*"), "") << "a function's code is not the submitters' to read";
+  EXPECT_EQ(access_to(submitter, "hutch:upload:*"), "RW");
+  EXPECT_EQ(access_to(operator_role, "hutch:fn:*"), "RW");
+  EXPECT_EQ(access_to(operator_role, "hutch:jobs"), "R");
+  for (const KeyRule &rule : viewer.keys) EXPECT_EQ(rule.access, KeyAccess::kRead) << rule.pattern;
+  EXPECT_FALSE(allows(viewer, "set"));
+  EXPECT_FALSE(allows(submitter, "del"));
+  EXPECT_TRUE(allows(supervisor, "eval_ro"));
+  // Lua (even read-only) can busy Redis for everyone: only hutchd's user runs scripts.
+  for (const AclRole *reader : {&submitter, &viewer, &operator_role}) {
+    EXPECT_FALSE(allows(*reader, "eval")) << reader->name;
+    EXPECT_FALSE(allows(*reader, "eval_ro")) << reader->name;
+  }
+  for (const AclRole &each : acl_roles()) {
+    EXPECT_TRUE(std::is_sorted(each.commands.begin(), each.commands.end())) << each.name;
+    for (const char *never : {"flushall", "config", "keys", "acl", "debug", "shutdown", "@all", "script", "del"}) {
+      if (each.name == "operator" && std::string(never) == "del") continue;
+      EXPECT_FALSE(allows(each, never)) << each.name << " may " << never;
+    }
+  }
+}
+
+TEST(CliAcl, FileHasTheDefaultUserOffAndOneLinePerRole) {
+  std::vector<AclUser> users;
+  for (const AclRole &each : acl_roles()) users.push_back({&each, "hutch-" + each.name, std::string(64, 'a')});
+  std::string file = acl_file_text(users, {"data:"});
+  EXPECT_TRUE(file.starts_with("user default reset off\n")) << file;
+  EXPECT_EQ(std::count(file.begin(), file.end(), '\n'), 5);
+  EXPECT_NE(file.find("user hutch-viewer reset on #" + std::string(64, 'a') + " %R~hutch:jobs %R~hutch:exec:*"),
+            std::string::npos) << file;
+  EXPECT_NE(file.find(" %RW~data:* resetchannels &hutch:events -@all +client|id "), std::string::npos) << file;
+  EXPECT_EQ(file.find("+@all"), std::string::npos);
+}
+
+TEST(CliAcl, DataPrefixesStayApartFromHutchsKeys) {
+  EXPECT_TRUE(check_data_prefix("data:"));
+  EXPECT_TRUE(check_data_prefix("img/"));
+  for (const char *bad : {"", "hutch:", "hutch:upload:", "h", "hutch", "a b", "img*", "x?", "\x1b"}) {
+    EXPECT_FALSE(check_data_prefix(bad)) << bad;
+  }
+  EXPECT_EQ(check_data_prefix("hu").error().message,
+            "acl: --data-prefix 'hu' would cover keys under hutch:, which are hutch's own and have their roles; "
+            "choose a prefix apart from it, e.g. data:");
+  EXPECT_TRUE(check_user_prefix("hutch-"));
+  EXPECT_TRUE(check_user_prefix(""));
+  EXPECT_FALSE(check_user_prefix("a b"));
 }
 
 }  // namespace

@@ -19,13 +19,16 @@ TEST(DeliveryScriptsTest, CommandsAreFlattenedAsCountThenArgcAndArguments) {
 }
 
 TEST(DeliveryScriptsTest, TheFinalWriteNamesStreamAndRecordThenTheFence) {
-  Command command = final_write_command("1-0", {"host:1", 2}, "hutch:fn:f", {{"HSET", "hutch:exec:1-0", "a", "b"}});
-  ASSERT_EQ(command.size(), 16u);
+  Command command = final_write_command("1-0", {"host:1", 2}, "f", {{"HSET", "hutch:exec:1-0", "a", "b"}});
+  ASSERT_EQ(command.size(), 18u);
   EXPECT_EQ(command[0], "EVAL");
   EXPECT_NE(command[1].find("XPENDING"), std::string::npos) << "the script checks the pending entry";
+  // The definition key is only checked for existence; the count goes to a hash of its own.
   EXPECT_EQ(std::vector<std::string>(command.begin() + 2, command.end()),
             (std::vector<std::string>{"2", "hutch:jobs", "hutch:exec:1-0", "hutchd", "host:1", "2", "1-0", "hutch:fn:f",
-                                      "1", "4", "HSET", "hutch:exec:1-0", "a", "b"}));
+                                      "hutch:fn-executions", "f", "1", "4", "HSET", "hutch:exec:1-0", "a", "b"}));
+  Command uncounted = final_write_command("1-0", {"host:1", 2}, "", {});
+  EXPECT_EQ(uncounted[9], "") << "no user function: nothing to count";
 }
 
 TEST(DeliveryScriptsTest, HeartbeatAndHandBackCarryIdsAttemptsAndLease) {

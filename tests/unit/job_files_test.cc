@@ -51,7 +51,8 @@ Job two_file_job() {
 TEST(JobFilesTest, TheFetchCommandPassesKeysAndCaps) {
   Command command = fetch_files_command(two_file_job(), {10, 20});
   ASSERT_EQ(command.size(), 7u);
-  EXPECT_EQ(command[0], "EVAL");
+  // Read-only: under an ACL the supervisor may read input keys without any right to write them.
+  EXPECT_EQ(command[0], "EVAL_RO");
   EXPECT_EQ(command[2], "2");
   EXPECT_EQ(command[3], "k:a");
   EXPECT_EQ(command[4], "k:b");
@@ -87,6 +88,14 @@ TEST(JobFilesTest, RefusalsNameTheKeyTheFileAndTheRule) {
   FetchRefusal redis_error = sentence(r.string("NOSCRIPT oops", REDIS_REPLY_ERROR));
   EXPECT_FALSE(redis_error.job_at_fault) << "Redis failing is not the job's fault";
   EXPECT_FALSE(sentence(nullptr).job_at_fault);
+  // An ACL that keeps hutchd's user from the job's keys: the job named keys this deployment does not share.
+  FetchRefusal denied = sentence(r.string("NOPERM this user has no permissions to access one of the keys used as "
+                                          "arguments", REDIS_REPLY_ERROR));
+  EXPECT_TRUE(denied.job_at_fault);
+  EXPECT_EQ(denied.sentence,
+            "files: Redis does not let hutchd read these keys (NOPERM this user has no permissions to access one of "
+            "the keys used as arguments); under an ACL, input files must be uploads (hutch:upload:...), earlier "
+            "outputs (hutch:out:...) or keys under a data prefix of the ACL (hutch acl --data-prefix)");
   EXPECT_FALSE(sentence(r.array({r.string("ok"), r.string("only one")})).job_at_fault);
 }
 
