@@ -1,6 +1,5 @@
 #include "catalog/package_cache.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -12,6 +11,7 @@
 #include <tuple>
 
 #include "catalog/package.h"
+#include "common/directory_stream.h"
 #include "common/open_beneath.h"
 #include "common/quote.h"
 #include "common/sha256.h"
@@ -37,20 +37,10 @@ bool still_named(int directory_fd, const std::string &name, int fd) {
 }
 
 Result<std::vector<std::string>> list_directory(int directory_fd) {
-  int copy = ::fcntl(directory_fd, F_DUPFD_CLOEXEC, 0);
-  if (copy < 0) return fail(errno_error("dup"));
-  DIR *listing = ::fdopendir(copy);
-  if (listing == nullptr) {
-    ::close(copy);
-    return fail(errno_error("fdopendir"));
-  }
-  ::rewinddir(listing);
+  TRY_ASSIGN(DirectoryStream listing, DirectoryStream::open_fd(directory_fd, "a cached directory"));
   std::vector<std::string> names;
-  while (dirent *entry = ::readdir(listing)) {
-    std::string name = entry->d_name;
-    if (name != "." && name != "..") names.push_back(std::move(name));
-  }
-  ::closedir(listing);
+  while (const dirent *entry = listing.next()) names.emplace_back(entry->d_name);
+  if (listing.read_error() != 0) return fail(errno_error(listing.read_error(), "readdir(a cached directory)"));
   return names;
 }
 

@@ -10,14 +10,20 @@ namespace {
 
 constexpr uint64_t kConnectTimeoutMs = 1000;
 
-uv_timer_t *new_timer(uv_loop_t *loop, void *owner) {
+Error uv_failure(int status, const std::string &what) { return Error{-status, what + ": " + uv_strerror(status)}; }
+
+Result<uv_timer_t *> new_timer(uv_loop_t *loop, void *owner) {
   auto *timer = new uv_timer_t;
-  uv_timer_init(loop, timer);
+  if (int initialised = uv_timer_init(loop, timer); initialised != 0) {
+    delete timer;  // never initialised: nothing for libuv to close
+    return fail(uv_failure(initialised, "uv_timer_init"));
+  }
   timer->data = owner;
   return timer;
 }
 
 void close_timer(uv_timer_t *timer) {
+  if (timer == nullptr) return;
   timer->data = nullptr;
   uv_timer_stop(timer);
   uv_close(reinterpret_cast<uv_handle_t *>(timer), [](uv_handle_t *handle) { delete reinterpret_cast<uv_timer_t *>(handle); });
@@ -34,10 +40,7 @@ struct RedisConnection::Batch {
 };
 
 RedisConnection::RedisConnection(uv_loop_t *loop, RedisAddress address, std::string client_name)
-    : loop_(loop), address_(std::move(address)), client_name_(std::move(client_name)) {
-  reconnect_timer_ = new_timer(loop_, this);
-  connect_timer_ = new_timer(loop_, this);
-}
+    : loop_(loop), address_(std::move(address)), client_name_(std::move(client_name)) {}
 
 RedisConnection::~RedisConnection() {
   close_timer(reconnect_timer_);
@@ -48,9 +51,26 @@ RedisConnection::~RedisConnection() {
   }
 }
 
-void RedisConnection::start(Events events) {
+Status RedisConnection::start(Events events) {
   events_ = std::move(events);
+  TRY_ASSIGN(reconnect_timer_, new_timer(loop_, this));
+  TRY_ASSIGN(connect_timer_, new_timer(loop_, this));
   connect();
+  return {};
+}
+
+// The new context cannot be watched or called back: give it up and try again later, like a refused connect.
+void RedisConnection::attach_failed(const std::string &why) {
+  redisAsyncFree(std::exchange(context_, nullptr));
+  state_ = State::kDisconnected;
+  if (!said_down_ && events_.on_down) events_.on_down(why);
+  said_down_ = true;
+  schedule_reconnect();
+}
+
+// The state stays as it is: the owner stops, and closes this connection on its way out.
+void RedisConnection::fail_for_good(const std::string &why) {
+  if (events_.on_failed) events_.on_failed("Redis connection " + client_name_ + ": " + why);
 }
 
 void RedisConnection::connect() {
@@ -69,9 +89,11 @@ void RedisConnection::connect() {
   }
   context_->data = this;
   if (reply_limits_ != nullptr) hutch::limit_replies(context_->c.reader, reply_limits_);
-  redisLibuvAttach(context_, loop_);
-  redisAsyncSetConnectCallback(context_, handle_connect);
-  redisAsyncSetDisconnectCallback(context_, handle_disconnect);
+  // Each fails only for a context already set up (or out of memory): then no reply would ever arrive.
+  if (redisLibuvAttach(context_, loop_) != REDIS_OK) return attach_failed("hiredis could not attach to the loop");
+  if (redisAsyncSetConnectCallback(context_, handle_connect) != REDIS_OK ||
+      redisAsyncSetDisconnectCallback(context_, handle_disconnect) != REDIS_OK)
+    return attach_failed("hiredis refused the connection callbacks");
   // hiredis sends these first, once the socket connects; the buffered writes follow in order. The
   // connection is ready once Redis accepted all of them (on_setup_reply).
   setup_refusal_.clear();
@@ -85,13 +107,15 @@ void RedisConnection::connect() {
   if (address_.database != 0) send({"SELECT", std::to_string(address_.database)}, check("SELECT", false), false);
   send({"CLIENT", "SETNAME", client_name_}, check("CLIENT SETNAME", true), false);
   flush_unsent();
-  uv_timer_start(
+  int armed = uv_timer_start(
       connect_timer_,
       [](uv_timer_t *timer) {
         auto *self = static_cast<RedisConnection *>(timer->data);
         if (self != nullptr && self->state_ == State::kConnecting) self->abandon_connect();
       },
       kConnectTimeoutMs, 0);
+  // Without it a refused connect (which the libuv adapter never reports) would hang this connection.
+  if (armed != 0) fail_for_good(uv_failure(armed, "uv_timer_start(connect timeout)").message);
 }
 
 void RedisConnection::abandon_connect() {
@@ -108,13 +132,17 @@ void RedisConnection::abandon_connect() {
 
 void RedisConnection::schedule_reconnect() {
   if (state_ == State::kClosing || state_ == State::kClosed) return;
-  uv_timer_start(
+  int armed = uv_timer_start(
       reconnect_timer_,
       [](uv_timer_t *timer) {
         auto *self = static_cast<RedisConnection *>(timer->data);
         if (self != nullptr && self->state_ == State::kDisconnected) self->connect();
       },
       backoff_ms_, 0);
+  if (armed != 0) {
+    fail_for_good(uv_failure(armed, "uv_timer_start(reconnect)").message);
+    return;
+  }
   backoff_ms_ = std::min<uint64_t>(backoff_ms_ * 2, 5000);
 }
 
@@ -247,8 +275,8 @@ void RedisConnection::finish_batch(Batch *batch, const redisReply *last_reply) {
 
 void RedisConnection::close(std::function<void()> on_closed) {
   on_closed_ = std::move(on_closed);
-  uv_timer_stop(reconnect_timer_);
-  uv_timer_stop(connect_timer_);
+  if (reconnect_timer_ != nullptr) uv_timer_stop(reconnect_timer_);
+  if (connect_timer_ != nullptr) uv_timer_stop(connect_timer_);
   if (context_ == nullptr) {
     state_ = State::kClosed;
     if (on_closed_) on_closed_();

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "queue/record.h"
 #include "queue/redis_url.h"
 #include "queue/reply_limits.h"
@@ -32,6 +33,9 @@ class RedisConnection {
   struct Events {
     std::function<void()> on_ready;                        // connected (again), AUTH/SELECT/SETNAME accepted
     std::function<void(const std::string &why)> on_down;   // lost or could not connect; reconnecting
+    // libuv refused a timer this connection needs to reconnect or to give up on a hung attempt: it would
+    // stay down for good, silently, so the owner must stop (hutchd exits and its service manager restarts it).
+    std::function<void(const std::string &why)> on_failed;
   };
 
   RedisConnection(uv_loop_t *loop, RedisAddress address, std::string client_name);
@@ -39,7 +43,8 @@ class RedisConnection {
   RedisConnection(const RedisConnection &) = delete;
   RedisConnection &operator=(const RedisConnection &) = delete;
 
-  void start(Events events);
+  // Fails when libuv refuses its timers; the connection then never starts.
+  Status start(Events events);
   void send(Command command, ReplyCallback callback = {}, bool retry = true);
   void send_batch(std::vector<Command> commands, ReplyCallback callback = {}, bool retry = true);
 
@@ -61,6 +66,8 @@ class RedisConnection {
   void connect();
   void abandon_connect();
   void schedule_reconnect();
+  void attach_failed(const std::string &why);
+  void fail_for_good(const std::string &why);
   void transmit(std::unique_ptr<Batch> batch);
   void flush_unsent();
   void on_reply(Batch *batch, const redisReply *reply);
@@ -77,7 +84,7 @@ class RedisConnection {
   Events events_;
   State state_ = State::kDisconnected;
   redisAsyncContext *context_ = nullptr;
-  uv_timer_t *reconnect_timer_ = nullptr;  // freed in its close callback, as libuv requires
+  uv_timer_t *reconnect_timer_ = nullptr;  // made by start(), freed in its close callback as libuv requires
   // hiredis 0.14's libuv adapter drops poll errors, so a refused TCP connect never calls back: an attempt
   // that has not connected within kConnectTimeoutMs is abandoned and retried.
   uv_timer_t *connect_timer_ = nullptr;

@@ -112,7 +112,10 @@ Result<uint64_t> parse_keyed_u64(const std::string &text, const std::string &key
 // SIGKILLs every pid listed in procs_path but `spared`; true when no other pid was listed.
 Result<bool> kill_listed(const std::string &procs_path, pid_t spared = 0);
 // Removes a cgroup directory and its child cgroups, deepest first (only directories: cgroupfs has no files
-// to unlink). Kills what still runs in them first.
+// to unlink), killing what still runs in them. One round, never waiting: true when all is gone, false when a
+// cgroup still holds processes that have not finished dying (call again later).
+Result<bool> try_remove_tree(const std::string &path);
+// The same, repeated until done: blocks up to a second. For start-up and shutdown, never on the event loop.
 Status remove_tree(const std::string &path);
 Status make_directory(const std::string &path);
 // "0::/a/b" lines of /proc/self/cgroup: the path for the hierarchy with `controller` (v1) or the v2 line.

@@ -1,4 +1,3 @@
-#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -6,6 +5,7 @@
 #include <charconv>
 #include <sstream>
 
+#include "common/directory_stream.h"
 #include "common/file_io.h"
 #include "sandbox/cgroup.h"
 
@@ -101,25 +101,34 @@ Status make_directory(const std::string &path) {
   return {};
 }
 
-Status remove_tree(const std::string &path) {
-  DIR *directory = ::opendir(path.c_str());
-  if (directory == nullptr) {
-    if (errno == ENOENT) return {};
-    return fail(errno_error("opendir('" + path + "')"));
+Result<bool> try_remove_tree(const std::string &path) {
+  auto directory = DirectoryStream::open(path);
+  if (!directory) {
+    if (directory.error().errno_value == ENOENT) return true;
+    return fail(directory.error());
   }
   std::vector<std::string> children;
-  while (dirent *entry = ::readdir(directory)) {
-    std::string name = entry->d_name;
-    if (entry->d_type == DT_DIR && name != "." && name != "..") children.push_back(path + "/" + name);
+  while (const dirent *entry = directory->next()) {
+    if (entry->d_type == DT_DIR) children.push_back(path + "/" + entry->d_name);
   }
-  ::closedir(directory);
-  for (const std::string &child : children) TRY_STATUS(remove_tree(child));
-  // A few rounds: killed processes leave the cgroup only once they have fully exited.
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    auto empty = kill_listed(path + "/cgroup.procs");
-    if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return {};
-    if (errno != EBUSY) return fail(errno_error("rmdir('" + path + "')"));
-    (void)empty;  // the rmdir result is what matters; a read error shows up as EBUSY again
+  bool removed = true;
+  for (const std::string &child : children) {
+    TRY_ASSIGN(bool child_removed, try_remove_tree(child));
+    removed = removed && child_removed;
+  }
+  // Killed processes leave the cgroup only once they have fully exited: the rmdir may have to wait for that.
+  (void)kill_listed(path + "/cgroup.procs");  // the rmdir below says whether anything is left
+  if (!removed) return false;
+  if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return true;
+  if (errno == EBUSY) return false;
+  return fail(errno_error("rmdir('" + path + "')"));
+}
+
+Status remove_tree(const std::string &path) {
+  constexpr int kRounds = 200;  // 5 ms apart: a second
+  for (int round = 0; round < kRounds; ++round) {
+    TRY_ASSIGN(bool removed, try_remove_tree(path));
+    if (removed) return {};
     ::usleep(5000);
   }
   return fail(errno_error(EBUSY, "rmdir('" + path + "') after killing its processes for 1 s"));

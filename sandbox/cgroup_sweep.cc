@@ -5,7 +5,6 @@
 // else is ours to touch.
 #include "sandbox/cgroup_sweep.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include <map>
 #include <set>
 
+#include "common/directory_stream.h"
 #include "common/file_io.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/cgroup_mounts.h"
@@ -30,48 +30,50 @@ bool uses_hutch_controller(const CgroupMount &mount) {
   return false;
 }
 
-// The directories that hold this process's own cgroup, one per hierarchy hutch uses.
-Result<std::vector<std::string>> parent_directories() {
+// The directories that hold this process's own cgroup, one per hierarchy hutch uses, and whether each is
+// the v2 one (a hybrid host has both; a supervisor's subtree is in the v2 one or in the v1 ones, never both).
+Result<std::map<std::string, bool>> parent_directories() {
   TRY_ASSIGN(std::vector<CgroupMount> mounts, read_cgroup_mounts());
-  std::set<std::string> parents;
+  std::map<std::string, bool> parents;
   for (const CgroupMount &mount : mounts) {
     if (!mount.is_v2 && !uses_hutch_controller(mount)) continue;
     // v1 controllers mounted together (cpu,cpuacct) share one directory: any of them names it.
     auto own = cgroup_files::own_cgroup_path(mount.is_v2 ? "" : mount.controllers.front());
     if (!own) continue;  // a hierarchy this process is not in (e.g. one mounted for a container)
-    parents.insert(cgroup_directory(mount, *own));
+    parents.emplace(cgroup_directory(mount, *own), mount.is_v2);
   }
-  return std::vector<std::string>(parents.begin(), parents.end());
+  return parents;
 }
 
 // Appends the directory and every cgroup below it, parents before children.
 void list_tree(const std::string &path, std::vector<std::string> &out) {
   out.push_back(path);
-  DIR *directory = ::opendir(path.c_str());
-  if (directory == nullptr) return;  // gone meanwhile, or unreadable: remove_tree reports what matters
+  auto directory = DirectoryStream::open(path);
+  if (!directory) return;  // gone meanwhile, or unreadable: remove_tree reports what matters
   std::vector<std::string> children;
-  while (dirent *entry = ::readdir(directory)) {
-    std::string name = entry->d_name;
-    if (entry->d_type == DT_DIR && name != "." && name != "..") children.push_back(path + "/" + name);
+  while (const dirent *entry = directory->next()) {
+    if (entry->d_type == DT_DIR) children.push_back(path + "/" + entry->d_name);
   }
-  ::closedir(directory);
   for (const std::string &child : children) list_tree(child, out);
 }
 
 }  // namespace
 
 Result<std::vector<CgroupSubtree>> find_cgroup_subtrees() {
-  TRY_ASSIGN(std::vector<std::string> parents, parent_directories());
+  TRY_ASSIGN(auto parents, parent_directories());
+  size_t v1_parents = 0;
+  for (const auto &[parent, is_v2] : parents) v1_parents += is_v2 ? 0 : 1;
   std::map<std::string, std::vector<std::string>> by_instance;
-  for (const std::string &parent : parents) {
-    DIR *directory = ::opendir(parent.c_str());
-    if (directory == nullptr) return fail(errno_error("opendir('" + parent + "')"));
-    while (dirent *entry = ::readdir(directory)) {
+  std::map<std::string, size_t> v1_found;  // instance -> in how many v1 hierarchies
+  for (const auto &[parent, is_v2] : parents) {
+    TRY_ASSIGN(DirectoryStream directory, DirectoryStream::open(parent));
+    while (const dirent *entry = directory.next()) {
       std::string name = entry->d_name;
       if (entry->d_type != DT_DIR || name.rfind(kPrefix, 0) != 0 || name.size() == std::strlen(kPrefix)) continue;
-      by_instance[name.substr(std::strlen(kPrefix))].push_back(parent + "/" + name);
+      std::string instance = name.substr(std::strlen(kPrefix));
+      by_instance[instance].push_back(parent + "/" + name);
+      if (!is_v2) ++v1_found[instance];
     }
-    ::closedir(directory);
   }
   std::vector<CgroupSubtree> subtrees;
   for (auto &[instance, directories] : by_instance) {
@@ -81,7 +83,10 @@ Result<std::vector<CgroupSubtree>> find_cgroup_subtrees() {
       struct stat info {};
       if (::stat(directory.c_str(), &info) != 0 || info.st_uid != ::geteuid()) owned_by_me = false;
     }
-    subtrees.push_back({instance, std::move(directories), owned_by_me});
+    // A v2 subtree has one directory; a v1 one has one in each v1 hierarchy hutch uses.
+    size_t in_v1 = v1_found[instance];
+    bool in_every_hierarchy = in_v1 == 0 || in_v1 == v1_parents;
+    subtrees.push_back({instance, std::move(directories), owned_by_me, in_every_hierarchy});
   }
   return subtrees;
 }

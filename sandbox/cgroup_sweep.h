@@ -17,6 +17,10 @@ struct CgroupSubtree {
   std::string instance;                  // "host-1234", the sanitized name after "hutch-"
   std::vector<std::string> directories;  // "/sys/fs/cgroup/memory/x/hutch-host-1234", ...
   bool owned_by_me = true;               // every directory belongs to this process's euid
+  // Found beside this process's cgroup in every hierarchy of its kind searched (the v2 one, or each v1
+  // one). When not, the supervisor that made it sat elsewhere in the others (v1 hierarchies can place a
+  // process differently in each), so what it left in them cannot be seen from here.
+  bool in_every_hierarchy = true;
 };
 
 // The `hutch-*` directories beside the one this process's own subtree would get (the v2 parent, and the

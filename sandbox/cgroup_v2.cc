@@ -49,7 +49,9 @@ class JobCgroupV2 final : public JobCgroup {
     procs_number_[0] = procs_.get();
   }
   ~JobCgroupV2() override {
-    if (!released_) (void)cgroup_files::remove_tree(dir_);  // error paths: best effort, nothing to report to
+    // Error paths only, on the event loop: one round that never waits. Nothing to report to; a directory
+    // still busy stays for the supervisor's remove_all at shutdown.
+    if (!released_) (void)cgroup_files::try_remove_tree(dir_);
   }
   std::span<const int> procs_fds() const override { return {procs_number_, 1}; }
   int directory_fd() const override { return directory_.get(); }
@@ -106,7 +108,7 @@ class CgroupManagerV2 final : public CgroupManager {
     TRY_STATUS(cgroup_files::make_directory(dir));
     auto job = write_limits(dir, limits);
     if (!job) {
-      (void)cgroup_files::remove_tree(dir);  // the error below is the one worth reporting
+      (void)cgroup_files::try_remove_tree(dir);  // empty, just made; the error below is the one worth reporting
       return fail(job.error().context("cgroup v2"));
     }
     return job;

@@ -1,8 +1,16 @@
 // The child side of spawn: the containment steps in order, one line each. Only async-signal-safe calls
 // from here to execve (see child_plan.h). On failure the child writes {stage, errno} to the report pipe and
 // exits 127; the parent turns that into the record's error sentence.
+//
+// The child of a raw clone of a multi-threaded process inherits glibc's state as the cloning thread saw it
+// (other threads' locks held, the "multi-threaded" flag set) without glibc's fork handlers running. So the
+// glibc calls here, in namespaces.cc and in mounts.cc are only those that are a plain system call with no
+// lock and no process-wide state (checked against glibc 2.36: prctl, poll, getppid, sigaction, sigprocmask,
+// setrlimit, fcntl, dup2, chdir, setsid, vfork, waitpid, write, execve, _exit, unshare, setns, mount,
+// move_mount, sethostname). The set*id family is not one: in a process that has had threads it takes the
+// "setxid" path, which takes a lock and signals every other thread to change its credentials too, so
+// drop_identity makes the system calls itself.
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/close_range.h>
 #include <linux/capability.h>
 #include <linux/securebits.h>
@@ -150,9 +158,11 @@ bool drop_identity(const ChildPlan &plan) {
   if (!lock_capabilities()) return false;
   // Order: supplementary groups and gid while still root, uid last; after setresuid the capability sets
   // are empty (no SECBIT_KEEP_CAPS), so nothing can be taken back.
-  if (!plan.in_user_namespace && ::setgroups(0, nullptr) != 0) return false;
-  if (::setresgid(plan.gid, plan.gid, plan.gid) != 0) return false;
-  if (::setresuid(plan.uid, plan.uid, plan.uid) != 0) return false;
+  // Raw system calls, not glibc's (see the top of this file); the kernel's are per thread, and this process
+  // has one.
+  if (!plan.in_user_namespace && ::syscall(SYS_setgroups, 0, nullptr) != 0) return false;
+  if (::syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid) != 0) return false;
+  if (::syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid) != 0) return false;
   return clear_capabilities();
 }
 
@@ -176,7 +186,8 @@ void child_run(const ChildPlan &plan) {
   if (!reset_signals()) report_and_exit(plan, ChildStage::kSignals);
   if (!join_cgroups(plan)) report_and_exit(plan, ChildStage::kCgroup);  // before exec: no escape window
   if (plan.new_namespaces) {
-    if (!enter_sandbox_namespaces(plan)) report_and_exit(plan, ChildStage::kNamespaces);
+    ChildStage failed = enter_sandbox_namespaces(plan);
+    if (failed != ChildStage::kNone) report_and_exit(plan, failed);
     // Written by the init, in the job's cgroup: the job's memory pays for its inputs (input_files.h).
     if (!copy_input_files(plan)) report_and_exit(plan, ChildStage::kInputFiles);
     // This process stays as the namespace's init; the child becomes the function. vfork: the child makes
@@ -201,6 +212,7 @@ void child_run(const ChildPlan &plan) {
 
 const char *child_stage_description(ChildStage stage) {
   switch (stage) {
+    case ChildStage::kNone: return "set up the sandbox";
     case ChildStage::kParentGone: return "tie the sandbox to the supervisor's life";
     case ChildStage::kSession: return "start a new session";
     case ChildStage::kSignals: return "reset signal handling";
@@ -212,10 +224,19 @@ const char *child_stage_description(ChildStage stage) {
     case ChildStage::kIdentity: return "switch to the sandbox user";
     case ChildStage::kSeccomp: return "install the seccomp filter";
     case ChildStage::kExec: return "execute the function";
-    case ChildStage::kNamespaces: return "set up the job's namespaces (private mounts, /proc, hostname, network)";
     case ChildStage::kInit: return "start the function under the namespace's init";
     case ChildStage::kFunctionEnded: return "report how the function ended";
     case ChildStage::kInputFiles: return "write the input files into $HUTCH_IN";
+    case ChildStage::kJoinRootSkeleton: return "join the root skeleton's mount namespace";
+    case ChildStage::kUnshareMounts: return "give the job a mount namespace of its own";
+    case ChildStage::kPrivateMounts: return "make the job's mounts private";
+    case ChildStage::kMountProc: return "mount /proc in the job's namespace";
+    case ChildStage::kMountTmp: return "mount the job's /tmp";
+    case ChildStage::kAttachPackage: return "attach the function's package at /function";
+    case ChildStage::kAttachWorkingDirectory: return "attach the job's working directory at /work";
+    case ChildStage::kMountWorkingDirectory: return "mount the job's /work";
+    case ChildStage::kHostname: return "name the job's host";
+    case ChildStage::kJoinNetwork: return "join the slot's empty network namespace";
   }
   return "set up the sandbox";
 }

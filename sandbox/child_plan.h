@@ -14,8 +14,10 @@
 namespace hutch {
 
 // The step of the child's set-up that failed, reported to the parent with errno over a close-on-exec pipe.
+// One stage per system call that can fail, so that the record's sentence names the step.
 enum class ChildStage : int {
-  kParentGone = 1,
+  kNone = 0,  // no step failed (what the steps of namespaces.cc and mounts.cc return when all worked)
+  kParentGone,
   kSession,
   kSignals,
   kCgroup,
@@ -26,11 +28,21 @@ enum class ChildStage : int {
   kIdentity,
   kSeccomp,
   kExec,
-  kNamespaces,
   kInit,
   // Not a failure: the sandbox's init reports the function's wait status (errno_value) when it ended.
   kFunctionEnded,
   kInputFiles,
+  // The job's namespaces (namespaces.cc enter_sandbox_namespaces, mounts.cc enter_job_root), in order.
+  kJoinRootSkeleton,
+  kUnshareMounts,
+  kPrivateMounts,
+  kMountProc,
+  kMountTmp,
+  kAttachPackage,
+  kAttachWorkingDirectory,
+  kMountWorkingDirectory,
+  kHostname,
+  kJoinNetwork,
 };
 
 struct ChildReport {

@@ -2,7 +2,6 @@
 // whole. Cgroups and namespaces have files of their own.
 #include "sandbox/host_probe.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <seccomp.h>
 #include <sys/prctl.h>
@@ -13,6 +12,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "common/directory_stream.h"
 #include "common/file_io.h"
 #include "common/unique_fd.h"
 #include "sandbox/user_namespace.h"
@@ -25,9 +25,9 @@ bool in_range(long uid, uint32_t first, uint32_t last) { return uid >= first && 
 // Every uid a process holds (real, effective, saved, filesystem) counts: any of them lets it signal or
 // ptrace a sandbox running as that uid.
 void add_processes_in_range(IdentityFindings &found) {
-  DIR *proc = ::opendir("/proc");
-  if (proc == nullptr) return;  // no /proc: nothing to compare against, and the namespace probes will say so
-  while (dirent *entry = ::readdir(proc)) {
+  auto proc = DirectoryStream::open("/proc");
+  if (!proc) return;  // no /proc: nothing to compare against, and the namespace probes will say so
+  while (const dirent *entry = proc->next()) {
     char *end = nullptr;
     long pid = std::strtol(entry->d_name, &end, 10);
     if (*end != '\0' || pid <= 0) continue;
@@ -47,7 +47,6 @@ void add_processes_in_range(IdentityFindings &found) {
       }
     }
   }
-  ::closedir(proc);
 }
 
 void add_passwd_entries_in_range(IdentityFindings &found) {

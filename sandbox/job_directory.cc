@@ -1,6 +1,5 @@
 #include "sandbox/job_directory.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
@@ -11,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "common/directory_stream.h"
 #include "common/file_io.h"
 #include "common/file_name.h"
 
@@ -84,23 +84,16 @@ Result<std::vector<CollectedFile>> JobDirectory::collect_outputs(uint64_t per_fi
     return fail(make_error("$HUTCH_OUT is no longer a directory the function could hand files back in (" +
                            out.error().message + ")"));
   }
-  // fdopendir takes the fd it is given; it gets a duplicate so `out` stays usable for openat.
-  DIR *listing = ::fdopendir(::dup(out->get()));
-  if (listing == nullptr) return fail(errno_error("list $HUTCH_OUT"));
+  // `out` stays usable for the openat calls below: the listing has a duplicate of it.
+  TRY_ASSIGN(DirectoryStream listing, DirectoryStream::open_fd(out->get(), "$HUTCH_OUT"));
   std::vector<std::string> names;
-  Status problem;
-  while (dirent *entry = ::readdir(listing)) {
-    std::string name = entry->d_name;
-    if (name == "." || name == "..") continue;
-    if (names.size() == kMaxOutputFiles) {
-      problem = fail(make_error("$HUTCH_OUT holds more than " + std::to_string(kMaxOutputFiles) +
-                                " files; hand back at most " + std::to_string(kMaxOutputFiles)));
-      break;
-    }
-    names.push_back(std::move(name));
+  while (const dirent *entry = listing.next()) {
+    if (names.size() == kMaxOutputFiles)
+      return fail(make_error("$HUTCH_OUT holds more than " + std::to_string(kMaxOutputFiles) +
+                             " files; hand back at most " + std::to_string(kMaxOutputFiles)));
+    names.emplace_back(entry->d_name);
   }
-  ::closedir(listing);
-  if (!problem) return fail(problem.error());
+  if (listing.read_error() != 0) return fail(errno_error(listing.read_error(), "list $HUTCH_OUT"));
   std::sort(names.begin(), names.end());
 
   std::vector<CollectedFile> files;

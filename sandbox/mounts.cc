@@ -207,21 +207,26 @@ Result<UniqueFd> clone_read_only_tree(int directory_fd, const std::string &shown
   return tree;
 }
 
-bool enter_job_root(const ChildPlan &plan) {
+ChildStage enter_job_root(const ChildPlan &plan) {
   // Joining the skeleton's namespace moves our root and cwd into it; unsharing gives this job a private
   // copy, whose propagation is private already, so nothing mounted below reaches the skeleton or the host.
-  if (::setns(plan.root_skeleton_fd, CLONE_NEWNS) != 0) return false;
-  if (::unshare(CLONE_NEWNS) != 0) return false;
-  if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) return false;
-  if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, plan.tmp_mount_options) != 0) return false;
+  if (::setns(plan.root_skeleton_fd, CLONE_NEWNS) != 0) return ChildStage::kJoinRootSkeleton;
+  if (::unshare(CLONE_NEWNS) != 0) return ChildStage::kUnshareMounts;
+  if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) return ChildStage::kMountProc;
+  if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, plan.tmp_mount_options) != 0) return ChildStage::kMountTmp;
   if (plan.package_mount_fd >= 0 &&
       ::move_mount(plan.package_mount_fd, "", AT_FDCWD, kFunctionPackageDirectory, MOVE_MOUNT_F_EMPTY_PATH) != 0)
-    return false;
+    return ChildStage::kAttachPackage;
   // The working directory hutchd made (job_directory.h) is a detached mount: attaching it here puts it in
   // this job's namespace only.
-  if (plan.work_mount_fd >= 0)
-    return ::move_mount(plan.work_mount_fd, "", AT_FDCWD, kJobWorkingDirectory, MOVE_MOUNT_F_EMPTY_PATH) == 0;
-  return ::mount("tmpfs", kJobWorkingDirectory, "tmpfs", MS_NOSUID | MS_NODEV, plan.work_mount_options) == 0;
+  if (plan.work_mount_fd >= 0) {
+    if (::move_mount(plan.work_mount_fd, "", AT_FDCWD, kJobWorkingDirectory, MOVE_MOUNT_F_EMPTY_PATH) != 0)
+      return ChildStage::kAttachWorkingDirectory;
+    return ChildStage::kNone;
+  }
+  if (::mount("tmpfs", kJobWorkingDirectory, "tmpfs", MS_NOSUID | MS_NODEV, plan.work_mount_options) != 0)
+    return ChildStage::kMountWorkingDirectory;
+  return ChildStage::kNone;
 }
 
 }  // namespace hutch

@@ -57,6 +57,7 @@ std::string tmpfs_options(uint64_t size_bytes, const char *mode, int owner_uid =
 Result<UniqueFd> clone_read_only_tree(int directory_fd, const std::string &shown);
 
 // Child side, async-signal-safe, in the job's init: the private copy of the skeleton and the job's mounts.
-bool enter_job_root(const ChildPlan &plan);
+// Returns the step that failed (errno says why), or ChildStage::kNone.
+ChildStage enter_job_root(const ChildPlan &plan);
 
 }  // namespace hutch

@@ -35,8 +35,10 @@ bool bring_loopback_up() {
 
 Result<UniqueFd> hold_namespace_built_by_helper(const char *kind, const std::function<int()> &build) {
   int ready[2], release[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(release, O_CLOEXEC) != 0) return fail(errno_error("pipe2"));
-  UniqueFd ready_read(ready[0]), ready_write(ready[1]), release_read(release[0]), release_write(release[1]);
+  if (::pipe2(ready, O_CLOEXEC) != 0) return fail(errno_error("pipe2"));
+  UniqueFd ready_read(ready[0]), ready_write(ready[1]);  // owned before the second pipe2 can fail
+  if (::pipe2(release, O_CLOEXEC) != 0) return fail(errno_error("pipe2"));
+  UniqueFd release_read(release[0]), release_write(release[1]);
   pid_t pid = ::fork();
   if (pid < 0) return fail(errno_error("fork"));
   if (pid == 0) {
@@ -77,19 +79,20 @@ Result<UniqueFd> make_empty_network_namespace(int user_namespace_fd) {
   });
 }
 
-bool enter_sandbox_namespaces(const ChildPlan &plan) {
+ChildStage enter_sandbox_namespaces(const ChildPlan &plan) {
   if (plan.root_skeleton_fd >= 0) {
-    if (!enter_job_root(plan)) return false;
+    if (ChildStage failed = enter_job_root(plan); failed != ChildStage::kNone) return failed;
   } else {
     // Without a skeleton: a copy of the host's mounts, made private first so nothing the job mounts
     // propagates back, with a /proc of the job's own PID namespace.
-    if (::unshare(CLONE_NEWNS) != 0) return false;
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
-    if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) return false;
+    if (::unshare(CLONE_NEWNS) != 0) return ChildStage::kUnshareMounts;
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return ChildStage::kPrivateMounts;
+    if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) return ChildStage::kMountProc;
   }
-  if (::sethostname(kSandboxHostname, sizeof kSandboxHostname - 1) != 0) return false;
-  if (plan.network_namespace_fd >= 0 && ::setns(plan.network_namespace_fd, CLONE_NEWNET) != 0) return false;
-  return true;
+  if (::sethostname(kSandboxHostname, sizeof kSandboxHostname - 1) != 0) return ChildStage::kHostname;
+  if (plan.network_namespace_fd >= 0 && ::setns(plan.network_namespace_fd, CLONE_NEWNET) != 0)
+    return ChildStage::kJoinNetwork;
+  return ChildStage::kNone;
 }
 
 }  // namespace hutch

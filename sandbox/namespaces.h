@@ -35,6 +35,7 @@ Result<UniqueFd> hold_namespace_built_by_helper(const char *kind, const std::fun
 // Child side, async-signal-safe: run as init of the fresh namespaces, before forking the function.
 // Gives the job its own mount namespace (a copy of the root skeleton, mounts.h, or without one a private
 // copy of the host's with a fresh /proc), names the host `hutch` and joins its slot's empty network namespace.
-bool enter_sandbox_namespaces(const ChildPlan &plan);
+// Returns the step that failed (errno says why), or ChildStage::kNone.
+ChildStage enter_sandbox_namespaces(const ChildPlan &plan);
 
 }  // namespace hutch

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "common/file_io.h"
+#include "sandbox/blocked_signals.h"
 #include "sandbox/namespaces.h"
 #include "sandbox/spawner_protocol.h"
 
@@ -183,10 +184,14 @@ Result<SpawnedSandbox> spawn_sandbox(const SpawnOptions &options) {
   plan.argv = argv.data();
   plan.envp = envp.data();
 
+  // No handler of hutchd's may run in the child: every signal stays blocked until child_run has reset them.
+  TRY_ASSIGN(BlockedSignals blocked_signals, BlockedSignals::block_all());
   // Raw clone, like fork plus the namespace flags; the child runs only the async-signal-safe child_run.
   pid_t pid = clone_sandbox(plan, options.new_namespaces ? kSandboxNamespaceFlags : 0, options.cgroup_directory_fd);
-  if (pid < 0) return fail(errno_error("clone"));
   if (pid == 0) child_run(plan);
+  int clone_errno = errno;
+  blocked_signals.restore();
+  if (pid < 0) return fail(errno_error(clone_errno, "clone"));
 
   SpawnedSandbox sandbox = parent_ends(pipes);
   TRY_STATUS(adopt_spawned_pid(sandbox, pid));

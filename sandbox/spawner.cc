@@ -4,11 +4,13 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
 
+#include "sandbox/blocked_signals.h"
 #include "sandbox/child_plan.h"
 #include "sandbox/spawn.h"
 #include "sandbox/spawner_protocol.h"
@@ -65,15 +67,27 @@ Result<Spawner> Spawner::start(const ExecTarget &program, std::span<const int> c
   plan.argv = argv;
   plan.envp = envp;
 
+  // hutchd restarts a dead spawner from its event loop, where libuv's signal handlers are installed: none
+  // may run in the child before child_run has reset them.
+  TRY_ASSIGN(BlockedSignals blocked_signals, BlockedSignals::block_all());
   pid_t pid = ::fork();
-  if (pid < 0) return fail(errno_error("fork"));
   if (pid == 0) child_run(plan);
+  int fork_errno = errno;
+  blocked_signals.restore();
+  if (pid < 0) return fail(errno_error(fork_errno, "fork"));
   report_write.reset();
   theirs.reset();
 
   Spawner spawner;
-  spawner.pid_ = pid;
   spawner.socket_ = std::move(ours);
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd) {
+    Error error = errno_error("pidfd_open(hutch-spawner)");
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);  // a few ms at most: it was killed before it could get stuck anywhere
+    return fail(error);
+  }
+  spawner.process_ = ChildProcess(pid, std::move(pidfd));
   // Blocking read of the report: EOF once the spawner has exec'd.
   int flags = ::fcntl(report_read.get(), F_GETFL);
   ::fcntl(report_read.get(), F_SETFL, flags & ~O_NONBLOCK);
@@ -85,10 +99,7 @@ Result<Spawner> Spawner::start(const ExecTarget &program, std::span<const int> c
 }
 
 Spawner::~Spawner() {
-  if (pid_ <= 0) return;
-  socket_.reset();  // the spawner reads EOF and exits on its own
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
+  socket_.reset();  // the spawner reads EOF and exits on its own; process_ kills it in case it does not
 }
 
 }  // namespace hutch

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "sandbox/child_process.h"
 #include "sandbox/exec_target.h"
 
 namespace hutch {
@@ -21,18 +22,20 @@ class Spawner {
   static Result<Spawner> start(const ExecTarget &program, std::span<const int> cgroup_procs_fds,
                                int user_namespace_fd = -1);
 
-  Spawner(Spawner &&other) noexcept : pid_(std::exchange(other.pid_, -1)), socket_(std::move(other.socket_)) {}
+  Spawner(Spawner &&other) noexcept = default;
   Spawner &operator=(Spawner &&other) = delete;
   Spawner(const Spawner &) = delete;
-  ~Spawner();  // closes the socket (the spawner exits), kills and reaps it
+  // Closes the socket (the spawner exits on EOF) and kills it; reaped only if it is dead already, never
+  // waited for (hutchd restarts a spawner on its event loop). A zombie left goes when hutchd exits.
+  ~Spawner();
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_.pid(); }
   int socket() const { return socket_.get(); }
 
  private:
   Spawner() = default;
-  pid_t pid_ = -1;
   UniqueFd socket_;
+  ChildProcess process_;
 };
 
 }  // namespace hutch

@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "sandbox/blocked_signals.h"
 #include "sandbox/child_plan.h"
 #include "sandbox/namespaces.h"
 #include "sandbox/spawner_protocol.h"
@@ -115,10 +116,15 @@ hutch::SpawnReply spawn_one(const hutch::SpawnRequest &request, std::vector<hutc
 
   // Raw clone without a new stack behaves like fork, with CLONE_PARENT added; the child runs only the
   // async-signal-safe child_run, so glibc's fork bookkeeping is not needed.
+  // Blocked around the clone as in hutchd's own spawn: the child unblocks once it has reset every handler.
+  auto blocked_signals = hutch::BlockedSignals::block_all();
+  if (!blocked_signals) return {0, blocked_signals.error().errno_value, 0};
   unsigned long flags = CLONE_PARENT | SIGCHLD | (request.new_namespaces ? hutch::kSandboxNamespaceFlags : 0);
   long pid = ::syscall(SYS_clone, flags, 0, nullptr, nullptr, 0);
   if (pid == 0) hutch::child_run(plan);
-  if (pid < 0) return {0, errno, 0};
+  int clone_errno = errno;
+  blocked_signals->restore();
+  if (pid < 0) return {0, clone_errno, 0};
   return {pid, 0, 0};
 }
 

@@ -131,7 +131,10 @@ Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv) {
 
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") return fail(make_error("help"));
+    if (flag == "--help" || flag == "-h") {
+      config.help = true;
+      return config;
+    }
     if (flag == "--verbose") {
       config.verbose = true;
       continue;

@@ -41,12 +41,14 @@ struct SupervisorConfig {
   std::vector<std::string> seccomp_allow;    // NAME=call,call (--seccomp-allow, repeatable)
   bool verbose = false;
   bool check = false;  // --check: print what this machine offers (supervisor/doctor.h) and exit
+  bool help = false;   // --help or -h: print supervisor_usage() and exit 0; nothing else was read
 };
 
 // "7d", "12h", "30m", "90s", "3600": a duration in whole seconds; nullopt when not of that form.
 std::optional<int64_t> parse_duration_seconds(const std::string &text);
 
-// Parses argv and the environment. A sentence for any bad value; "help" as the error message for --help.
+// Parses argv and the environment. A sentence for any bad value. --help is an outcome, not an error: a
+// config with `help` set, returned as soon as the flag is seen, before any other value is checked.
 Result<SupervisorConfig> parse_supervisor_config(int argc, char **argv);
 const char *supervisor_usage();
 

@@ -23,6 +23,9 @@ namespace {
 // supervisor waits for the cgroup to empty and the pipes to close before recording anyway.
 constexpr uint64_t kSweepIntervalMs = 2;
 constexpr int kMaxSweepRounds = 1000;  // ~2 s
+// After the record, how often and for how long retire() tries to reap the process and release the cgroup.
+constexpr uint64_t kRetireRetryMs = 10;
+constexpr uint64_t kRetireGiveUpMs = 10000;
 
 double seconds_between(uint64_t start_ns, uint64_t end_ns) { return static_cast<double>(end_ns - start_ns) / 1e9; }
 
@@ -80,6 +83,7 @@ Execution::Execution(ExecutionContext &context, Job job, const FunctionSpec &fun
       on_finished_(std::move(on_finished)),
       timeout_timer_(context.loop),
       sweep_timer_(context.loop),
+      retire_timer_(context.loop),
       log_budget_(context.config->log_cap_bytes) {
   keep_alive_ = std::move(keep_alive);
   outcome_.timeout_seconds = job_.timeout_seconds;
@@ -88,11 +92,9 @@ Execution::Execution(ExecutionContext &context, Job job, const FunctionSpec &fun
 }
 
 Execution::~Execution() {
-  // Only reached with a live process if the supervisor itself is going down hard: leave nothing behind.
-  if (pid_ > 0 && !exited_) {
-    kill_everything();
-    ::waitpid(pid_, nullptr, 0);
-  }
+  // Only reached with a live process if the supervisor itself is going down hard: kill everything, and let
+  // the owners reap and remove what they can without waiting (ChildProcess, JobCgroup): nothing here blocks.
+  if (process_.running()) kill_everything();
 }
 
 uid_t Execution::sandbox_uid() const {
@@ -311,19 +313,45 @@ void Execution::launch() {
 }
 
 void Execution::watch(SpawnedSandbox &sandbox) {
-  pid_ = sandbox.pid;
-  pidfd_ = std::move(sandbox.pidfd);
+  process_ = ChildProcess(sandbox.pid, std::move(sandbox.pidfd));
+  process_group_ = sandbox.pid;
   report_fd_ = std::move(sandbox.report_read);
   result_file_ = std::move(sandbox.result_file);
-  exit_watch_ = std::make_unique<UvPoll>(context_.loop, pidfd_.get(), [this] { on_process_exit(); });
-  stdout_reader_ = std::make_unique<UvPipeReader>(
-      context_.loop, std::move(sandbox.stdout_read), [this](std::string_view bytes) { on_output(false, bytes); },
-      [this] { maybe_finish(); });
-  stderr_reader_ = std::make_unique<UvPipeReader>(
-      context_.loop, std::move(sandbox.stderr_read), [this](std::string_view bytes) { on_output(true, bytes); },
-      [this] { maybe_finish(); });
+  if (auto watched = start_watches(sandbox); !watched) {
+    // Without its watches the job would wait forever for an exit, an EOF or a timeout nobody sees.
+    fail_after_spawn("could not watch the sandbox: " + watched.error().message);
+  }
+}
+
+Status Execution::start_watches(SpawnedSandbox &sandbox) {
+  TRY_ASSIGN(exit_watch_, UvPoll::start(context_.loop, process_.pidfd(), "the sandbox's pidfd",
+                                        [this] { on_process_exit(); }));
+  TRY_ASSIGN(stdout_reader_,
+             UvPipeReader::start(
+                 context_.loop, std::move(sandbox.stdout_read), "the sandbox's stdout",
+                 [this](std::string_view bytes) { on_output(false, bytes); }, [this] { maybe_finish(); }));
+  TRY_ASSIGN(stderr_reader_,
+             UvPipeReader::start(
+                 context_.loop, std::move(sandbox.stderr_read), "the sandbox's stderr",
+                 [this](std::string_view bytes) { on_output(true, bytes); }, [this] { maybe_finish(); }));
   auto timeout_ms = static_cast<uint64_t>(std::llround(job_.timeout_seconds * 1000));
-  timeout_timer_.start(timeout_ms, [this] { on_timeout(); });
+  auto armed = timeout_timer_.start(timeout_ms, [this] { on_timeout(); });
+  if (!armed) return fail(armed.error().context("arm the job's timeout"));
+  return {};
+}
+
+// The sandbox runs but cannot be watched: kill it and record why. Nothing of it is waited for here; retire()
+// reaps the process and releases the cgroup without blocking.
+void Execution::fail_after_spawn(const std::string &sentence) {
+  log_error("job " + job_.id + ": " + sentence + "; killed it");
+  kill_everything();
+  exit_watch_.reset();
+  stdout_reader_.reset();
+  stderr_reader_.reset();
+  ended_ns_ = uv_hrtime();
+  outcome_.setup_error = sentence;
+  exited_ = cgroup_empty_ = true;
+  finish();
 }
 
 void Execution::on_spawned(Result<SpawnReply> reply) {
@@ -340,7 +368,8 @@ void Execution::on_spawned(Result<SpawnReply> reply) {
     return;
   }
   watch(pending_);
-  if (outcome_.stopped_by_shutdown || lost_) kill_everything();  // the grace ran out while it was being forked
+  // The grace ran out (or the job was lost) while it was being forked.
+  if (!finished_ && (outcome_.stopped_by_shutdown || lost_)) kill_everything();
 }
 
 void Execution::fail_to_start(const std::string &sentence) {
@@ -362,13 +391,13 @@ void Execution::read_report() {
 
 void Execution::on_process_exit() {
   int status = 0;
-  pid_t reaped = ::wait4(pid_, &status, WNOHANG, &rusage_);
-  if (reaped == 0) return;  // spurious wake-up
+  auto reaped = process_.try_reap(status, rusage_);
+  if (reaped && !*reaped) return;  // spurious wake-up
   exit_watch_->stop();
   ended_ns_ = uv_hrtime();
   exited_ = true;
-  if (reaped < 0) {
-    log_error("job " + job_.id + ": wait4(" + std::to_string(pid_) + "): " + std::strerror(errno));
+  if (!reaped) {
+    log_error("job " + job_.id + ": " + reaped.error().message);
   } else {
     wait_status_ = status;
   }
@@ -402,13 +431,13 @@ void Execution::kill_everything() {
     if (!killed) log_warning("job " + job_.id + ": kill the cgroup: " + killed.error().message);
   }
   // The process group catches what a cgroup would (rlimit mode) and costs nothing when it is empty.
-  if (pid_ > 0) ::kill(-pid_, SIGKILL);
-  if (pid_ > 0 && !exited_) ::kill(pid_, SIGKILL);
+  if (process_group_ > 0) ::kill(-process_group_, SIGKILL);
+  process_.kill();
 }
 
 void Execution::sweep_leftovers() {
   if (!cgroup_) {
-    if (pid_ > 0) ::kill(-pid_, SIGKILL);
+    if (process_group_ > 0) ::kill(-process_group_, SIGKILL);
     cgroup_empty_ = true;
     maybe_finish();
     return;
@@ -420,12 +449,21 @@ void Execution::sweep_leftovers() {
     return;
   }
   if (++sweep_rounds_ > kMaxSweepRounds) {
-    log_error("job " + job_.id + ": processes are still in its cgroup after 2 s of SIGKILL; recording it anyway");
-    cgroup_empty_ = true;
-    maybe_finish();
+    record_without_waiting("processes are still in its cgroup after 2 s of SIGKILL");
     return;
   }
-  sweep_timer_.start(kSweepIntervalMs, [this] { sweep_leftovers(); });
+  if (auto armed = sweep_timer_.start(kSweepIntervalMs, [this] { sweep_leftovers(); }); !armed)
+    record_without_waiting("cannot wait for its cgroup to empty (" + armed.error().message + ")");
+}
+
+// What holds the pipes may be what will not die: recording does not wait for their EOF either. retire()
+// goes on killing and releasing the cgroup, bounded, after the record is written.
+void Execution::record_without_waiting(const std::string &why) {
+  log_error("job " + job_.id + ": " + why + "; recording it anyway");
+  cgroup_empty_ = true;
+  stdout_reader_.reset();
+  stderr_reader_.reset();
+  finish();
 }
 
 void Execution::on_output(bool is_stderr, std::string_view bytes) {
@@ -560,9 +598,8 @@ void Execution::finish() {
     context_.writer->send(final_write(job_, std::move(facts)),
                           final_record_with_files_handler(context_.writer, job_, std::move(without_files)));
   }
-  release_resources();
   log_debug("job " + job_.id + " " + std::string(status_word(verdict.status)));
-  on_finished_(*this);
+  retire();
 }
 
 // Killed at shutdown: handed back to the queue for another attempt. Lost: another supervisor runs it now.
@@ -590,15 +627,55 @@ void Execution::finish_without_record() {
   directory_.reset();
   input_files_.reset();
   package_mount_.reset();
-  release_resources();
-  on_finished_(*this);
+  retire();
 }
 
-void Execution::release_resources() {
+// After the record (or the hand-back): the process reaped and the cgroup given back, then the slot is free.
+// Both are done at once in the normal case; when the cgroup still holds dying processes (or the process was
+// not reaped: a sandbox that could not be watched), retire_step tries again on a timer, never blocking the
+// loop, and gives up after kRetireGiveUpMs with an error in the log.
+void Execution::retire() {
+  retire_deadline_ms_ = uv_now(context_.loop) + kRetireGiveUpMs;
+  retire_step();
+}
+
+void Execution::retire_step() {
+  if (process_.running()) {
+    int status = 0;
+    struct rusage usage {};
+    auto reaped = process_.try_reap(status, usage);
+    if (!reaped) log_error("job " + job_.id + ": " + reaped.error().message);
+    else if (!*reaped) process_.kill();
+  }
+  std::string busy;
   if (cgroup_) {
-    auto released = cgroup_->release();
-    if (!released) log_warning("job " + job_.id + ": " + released.error().message);
+    if (auto released = cgroup_->release(); released) {
+      cgroup_.reset();
+    } else {
+      busy = released.error().message;
+      // Killed again before the next round: a process that was forking when the sweep gave up may have
+      // left a child. What is left shows in the next release().
+      (void)cgroup_->kill_all();
+    }
+  }
+  if (!process_.running() && !cgroup_) {
+    on_finished_(*this);
+    return;
+  }
+  std::string left = process_.running() ? "its process " + std::to_string(process_.pid()) + " is not reaped"
+                                        : "";
+  if (!busy.empty()) left += (left.empty() ? "" : ", and ") + busy;
+  if (uv_now(context_.loop) >= retire_deadline_ms_) {
+    log_error("job " + job_.id + ": gave up cleaning up after " + std::to_string(kRetireGiveUpMs / 1000) +
+              " s: " + left + "; its slot is used again (hutchd's shutdown removes its cgroups)");
     cgroup_.reset();
+    on_finished_(*this);
+    return;
+  }
+  if (auto armed = retire_timer_.start(kRetireRetryMs, [this] { retire_step(); }); !armed) {
+    log_error("job " + job_.id + ": cannot wait to clean up (" + armed.error().message + "): " + left);
+    cgroup_.reset();
+    on_finished_(*this);
   }
 }
 

@@ -7,7 +7,9 @@
 //   exited (pidfd readable): reap, kill what the function left behind in its cgroup
 //   drained: exit seen + set-up report read + all pipes at EOF + cgroup empty -> classify, collect the
 //            output files if it succeeded, write them and the final record (with the XACK) in one
-//            fenced script (queue/delivery_scripts.h), give the cgroup back, tell the owner
+//            fenced script (queue/delivery_scripts.h)
+//   retired: the process reaped and the cgroup given back (retried on a timer while it still holds dying
+//            processes, bounded), then tell the owner, who frees the slot
 //
 // Two ends write no record: a job another supervisor took over (stop_lost: its lease was lost, the newer
 // attempt records it) and one killed at shutdown (handed back to the queue to run again).
@@ -30,6 +32,7 @@
 #include "queue/record.h"
 #include "queue/redis_connection.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/child_process.h"
 #include "sandbox/exec_target.h"
 #include "sandbox/job_directory.h"
 #include "sandbox/spawn.h"
@@ -91,6 +94,8 @@ class Execution {
   // Claimed again by this same supervisor (it missed its own heartbeat): the attempt it now owns.
   void adopt_attempt(int attempt) { job_.attempt = attempt; }
   int slot() const { return slot_; }
+  // Its record (or hand-back) is written: it only retires now (process reaped, cgroup given back).
+  bool recorded() const { return finished_; }
 
  private:
   FileCaps file_caps() const;
@@ -102,6 +107,9 @@ class Execution {
   void collect_output_files(FinalFacts &facts);
   void fail_to_start(const std::string &sentence);
   void watch(SpawnedSandbox &sandbox);
+  Status start_watches(SpawnedSandbox &sandbox);
+  void fail_after_spawn(const std::string &sentence);
+  void record_without_waiting(const std::string &why);
   void on_spawned(Result<SpawnReply> reply);
   void read_report();
   void on_process_exit();
@@ -112,7 +120,8 @@ class Execution {
   void maybe_finish();
   void finish();
   void finish_without_record();
-    void release_resources();
+  void retire();
+  void retire_step();
   std::vector<std::string> environment() const;
   uid_t sandbox_uid() const;
   uid_t host_uid() const;
@@ -133,14 +142,16 @@ class Execution {
   UniqueFd package_mount_;  // a user function's package, read-only, until the sandbox has attached it
   std::shared_ptr<const void> keep_alive_;
   SpawnedSandbox pending_;  // while the slot's spawner forks it
-  pid_t pid_ = -1;
-  UniqueFd pidfd_;
+  ChildProcess process_;    // before the watch on its pidfd, which must close first
+  pid_t process_group_ = -1;  // the function's own group without namespaces (it calls setsid)
   UniqueFd report_fd_;
   UniqueFd result_file_;
   std::unique_ptr<UvPoll> exit_watch_;
   std::unique_ptr<UvPipeReader> stdout_reader_, stderr_reader_;
   UvTimer timeout_timer_;
   UvTimer sweep_timer_;
+  UvTimer retire_timer_;
+  uint64_t retire_deadline_ms_ = 0;  // uv_now
 
   int64_t started_at_ms_ = 0;
   uint64_t started_ns_ = 0;

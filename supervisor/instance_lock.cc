@@ -1,6 +1,5 @@
 #include "supervisor/instance_lock.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -10,6 +9,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "common/directory_stream.h"
 #include "common/file_io.h"
 #include "sandbox/cgroup_mounts.h"
 
@@ -113,18 +113,17 @@ Result<LockProbe> InstanceLock::probe(const std::string &instance) {
 
 Result<std::vector<std::string>> InstanceLock::list_instances() {
   TRY_ASSIGN(std::string directory, instance_lock_directory());
-  DIR *listing = ::opendir(directory.c_str());
-  if (listing == nullptr) return fail(errno_error("opendir('" + directory + "')"));
+  TRY_ASSIGN(DirectoryStream listing, DirectoryStream::open(directory));
   std::vector<std::string> instances;
   std::string prefix = kFilePrefix, suffix = kFileSuffix;
-  while (dirent *entry = ::readdir(listing)) {
+  while (const dirent *entry = listing.next()) {
     std::string name = entry->d_name;
     if (name.size() <= prefix.size() + suffix.size() || name.rfind(prefix, 0) != 0 ||
         name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
       continue;
     instances.push_back(name.substr(prefix.size(), name.size() - prefix.size() - suffix.size()));
   }
-  ::closedir(listing);
+  if (listing.read_error() != 0) return fail(errno_error(listing.read_error(), "readdir('" + directory + "')"));
   return instances;
 }
 

@@ -16,10 +16,13 @@ LeaseKeeper::LeaseKeeper(uv_loop_t *loop, RedisConnection &writer, const Supervi
       heartbeat_timer_(loop),
       maintenance_timer_(loop) {}
 
-void LeaseKeeper::start() {
+Status LeaseKeeper::start() {
   auto interval = static_cast<uint64_t>(heartbeat_interval_ms(config_.lease_ms));
-  heartbeat_timer_.start(interval, [this] { heartbeat(); }, interval);
-  maintenance_timer_.start(kMaintenanceIntervalMs, [this] { maintain(); }, kMaintenanceIntervalMs);
+  auto heartbeats = heartbeat_timer_.start(interval, [this] { heartbeat(); }, interval);
+  if (!heartbeats) return fail(heartbeats.error().context("the heartbeat timer"));
+  auto maintenance = maintenance_timer_.start(kMaintenanceIntervalMs, [this] { maintain(); }, kMaintenanceIntervalMs);
+  if (!maintenance) return fail(maintenance.error().context("the queue maintenance timer"));
+  return {};
 }
 
 void LeaseKeeper::stop() {

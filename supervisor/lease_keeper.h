@@ -38,7 +38,8 @@ class LeaseKeeper {
   static int64_t heartbeat_interval_ms(int64_t lease_ms) { return std::max<int64_t>(lease_ms / 3, 1); }
   static int64_t claim_interval_ms(int64_t lease_ms) { return std::max<int64_t>(lease_ms / 3, 200); }
 
-  void start();
+  // Fails when a timer cannot be armed: without heartbeats every job would be taken over after a lease.
+  Status start();
   void stop();  // before the loop may end: the timers would keep it running
   void on_writer_ready();
   bool may_claim() const;

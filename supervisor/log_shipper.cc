@@ -38,8 +38,13 @@ void LogShipper::append(const std::string &execution_id, std::vector<LogLine> &&
     return;
   }
   if (!timer_armed_ && !pending_.empty()) {
+    if (auto armed = timer_.start(kFlushIntervalMs, [this] { flush(); }); !armed) {
+      // Unbatched is slower but loses nothing: these lines go now, and so will the next ones.
+      log_warning("log lines: cannot arm the batching timer (" + armed.error().message + "); sending at once");
+      flush();
+      return;
+    }
     timer_armed_ = true;
-    timer_.start(kFlushIntervalMs, [this] { flush(); });
   }
 }
 

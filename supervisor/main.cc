@@ -15,12 +15,12 @@
 int main(int argc, char **argv) {
   auto config = hutch::parse_supervisor_config(argc, argv);
   if (!config) {
-    if (config.error().message == "help") {
-      std::fputs(hutch::supervisor_usage(), stdout);
-      return 0;
-    }
     std::fprintf(stderr, "hutchd: %s\n", config.error().message.c_str());
     return 2;
+  }
+  if (config->help) {
+    std::fputs(hutch::supervisor_usage(), stdout);
+    return 0;
   }
   if (config->verbose) hutch::set_log_level(hutch::LogLevel::kDebug);
   // Before any Redis connection: the check is about this machine alone.
@@ -43,22 +43,32 @@ int main(int argc, char **argv) {
     return 1;
   }
 
+  // Without its handlers SIGTERM would kill hutchd mid-job instead of draining: a failure is a refusal to start.
   uv_signal_t term, interrupt;
   for (auto [handle, number] : {std::pair{&term, SIGTERM}, std::pair{&interrupt, SIGINT}}) {
-    uv_signal_init(loop, handle);
+    const char *name = number == SIGTERM ? "SIGTERM" : "SIGINT";
+    if (int initialised = uv_signal_init(loop, handle); initialised != 0) {
+      hutch::log_error(std::string("cannot start: uv_signal_init(") + name + "): " + uv_strerror(initialised));
+      return 1;
+    }
     handle->data = &supervisor;
-    uv_signal_start(
+    int started = uv_signal_start(
         handle,
         [](uv_signal_t *signal_handle, int signal_number) {
           static_cast<hutch::Supervisor *>(signal_handle->data)
               ->request_shutdown(signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
         },
         number);
+    if (started != 0) {
+      hutch::log_error(std::string("cannot start: uv_signal_start(") + name + "): " + uv_strerror(started));
+      return 1;
+    }
     uv_unref(reinterpret_cast<uv_handle_t *>(handle));  // signals alone must not keep hutchd alive
   }
-  supervisor.run();
+  auto ran = supervisor.run();
+  if (!ran) hutch::log_error("stopped: " + ran.error().message);
   uv_close(reinterpret_cast<uv_handle_t *>(&term), nullptr);
   uv_close(reinterpret_cast<uv_handle_t *>(&interrupt), nullptr);
   uv_run(loop, UV_RUN_NOWAIT);
-  return 0;
+  return ran ? 0 : 1;
 }

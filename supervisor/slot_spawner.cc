@@ -12,7 +12,12 @@ Status SlotSpawner::start() {
   if (!spawner) return fail(spawner.error().context("slot " + std::to_string(slot_)));
   spawner_.emplace(std::move(*spawner));
   if (!slot_cgroup.empty()) cgroups_->set_resident(slot_, spawner_->pid());
-  poll_ = std::make_unique<UvPoll>(loop_, spawner_->socket(), [this] { on_readable(); });
+  auto poll = UvPoll::start(loop_, spawner_->socket(), "hutch-spawner's socket", [this] { on_readable(); });
+  if (!poll) {
+    spawner_.reset();  // unwatched, its replies would never be read: the next request starts another
+    return fail(poll.error().context("slot " + std::to_string(slot_)));
+  }
+  poll_ = std::move(*poll);
   return {};
 }
 

@@ -64,6 +64,14 @@ void sweep_stale_cgroups(const std::string &consumer) {
       log_debug("start-up clean-up: hutch-" + subtree.instance + " belongs to another user");
       continue;
     }
+    // Its supervisor's cgroup differed from ours in a hierarchy, so part of it lies where we do not look:
+    // removing the rest and its lock file would leave that part with no owner anyone could find.
+    if (!subtree.in_every_hierarchy) {
+      log_info("start-up clean-up: left hutch-" + subtree.instance + " alone: it is not beside this hutchd's "
+               "cgroup in every hierarchy, so its supervisor ran elsewhere; a hutchd started the way it was "
+               "removes it: " + joined(subtree.directories));
+      continue;
+    }
     auto probed = InstanceLock::probe(subtree.instance);
     if (!probed) {
       log_warning("start-up clean-up: left hutch-" + subtree.instance + " alone: " + probed.error().message);

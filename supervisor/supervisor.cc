@@ -213,9 +213,12 @@ Status Supervisor::start_spawners() {
   return {};
 }
 
-void Supervisor::run() {
+Status Supervisor::run() {
   std::string where = config_.redis.describe();
-  writer_.start({
+  // Either connection failing for good (it could not arm the timer it reconnects with) stops hutchd with the
+  // reason: a supervisor that can no longer reach Redis must not sit there looking alive.
+  auto on_failed = [this](const std::string &why) { fail_and_stop(why); };
+  TRY_STATUS(writer_.start({
       .on_ready =
           [this, where] {
             log_info("connected to Redis at " + where);
@@ -226,7 +229,8 @@ void Supervisor::run() {
             log_warning("Redis at " + where + " is unreachable (" + why +
                         "); reconnecting with backoff. Running jobs go on; their writes wait.");
           },
-  });
+      .on_failed = on_failed,
+  }));
   stream_.set_handlers({
       .free_slots = [this]() -> size_t { return shutting_down_ ? 0 : slots_.free_count(); },
       .on_entry = [this](const std::string &id, int attempt, StreamFields fields) {
@@ -241,14 +245,23 @@ void Supervisor::run() {
           },
       .on_error = [](const std::string &sentence) { log_warning(sentence); },
   });
-  reader_.start({.on_ready = [this] { stream_.on_reader_ready(); }, .on_down = {}});
-  lease_keeper_.start();
+  TRY_STATUS(reader_.start({.on_ready = [this] { stream_.on_reader_ready(); }, .on_down = {}, .on_failed = on_failed}));
+  TRY_STATUS(lease_keeper_.start());
   uv_run(loop_, UV_RUN_DEFAULT);
   spawners_.clear();  // before the cgroups go: they live in them
   if (cgroups_) {
+    // Blocking (a second at most per cgroup that still holds dying processes): the loop has ended.
     auto removed = cgroups_->remove_all();
     if (!removed) log_warning("removing this supervisor's cgroups: " + removed.error().message);
   }
+  if (failure_) return fail(*failure_);
+  return {};
+}
+
+void Supervisor::fail_and_stop(const std::string &why) {
+  log_error(why + "; stopping");
+  if (!failure_) failure_ = make_error(why);
+  request_shutdown("a failure");
 }
 
 void Supervisor::on_entry(const std::string &id, int attempt, StreamFields fields) {
@@ -366,7 +379,10 @@ void Supervisor::lose(const std::string &id) {
 
 std::vector<std::pair<std::string, int>> Supervisor::owned_jobs() const {
   std::vector<std::pair<std::string, int>> owned;
-  for (const auto &[id, execution] : executions_) owned.emplace_back(id, execution->attempt());
+  for (const auto &[id, execution] : executions_) {
+    // A retiring execution's entry is acknowledged already: nothing left to keep.
+    if (!execution->recorded()) owned.emplace_back(id, execution->attempt());
+  }
   return owned;
 }
 
@@ -377,7 +393,9 @@ void Supervisor::on_execution_finished(Execution &execution) {
     finished_.push_back(std::move(it->second));
     executions_.erase(it);
   }
-  bury_timer_.start(0, [this] { bury_finished(); });
+  if (auto armed = bury_timer_.start(0, [this] { bury_finished(); }); !armed)
+    log_error("cannot arm the timer that frees finished jobs (" + armed.error().message + "); they are freed when "
+              "hutchd stops");
   stream_.poke();
   maybe_exit();
 }
@@ -398,13 +416,19 @@ void Supervisor::request_shutdown(const char *why) {
     stream_stopped_ = true;
     maybe_exit();
   });
-  grace_timer_.start(static_cast<uint64_t>(config_.grace_seconds * 1000), [this] {
-    if (executions_.empty()) return;
-    log_warning("grace period over: killing the " + std::to_string(executions_.size()) +
-                " jobs still running and handing them back to the queue");
-    for (auto &[id, execution] : executions_) execution->stop_for_shutdown();
-  });
+  auto grace = grace_timer_.start(static_cast<uint64_t>(config_.grace_seconds * 1000), [this] { end_grace(); });
+  if (!grace) {
+    log_error("cannot arm the grace timer (" + grace.error().message + "): ending the grace period now");
+    end_grace();
+  }
   maybe_exit();
+}
+
+void Supervisor::end_grace() {
+  if (executions_.empty()) return;
+  log_warning("grace period over: killing the " + std::to_string(executions_.size()) +
+              " jobs still running and handing them back to the queue");
+  for (auto &[id, execution] : executions_) execution->stop_for_shutdown();
 }
 
 void Supervisor::maybe_exit() {
@@ -413,23 +437,31 @@ void Supervisor::maybe_exit() {
   grace_timer_.stop();
   shipper_.flush();
   exit_deadline_ms_ = now_unix_ms() + kFinalWritesDeadlineMs;
-  exit_timer_.start(
+  auto armed = exit_timer_.start(
       0,
       [this] {
         bool done = writer_.outstanding() == 0;
         if (!done && now_unix_ms() < exit_deadline_ms_) return;  // the repeat checks again
-        exit_timer_.stop();
-        if (!done)
-          log_error(std::to_string(writer_.outstanding()) + " writes could not reach Redis within " +
-                    std::to_string(kFinalWritesDeadlineMs / 1000) + " s and are lost");
-        bury_finished();
-        spawners_.clear();  // their socket polls would keep the loop running
-        lease_keeper_.stop();
-        writer_.close([] {});
-        reader_.close([] {});
-        log_info("stopped");
+        bury_finished();  // here, outside any execution's own callback
+        close_connections();
       },
       10);
+  if (!armed) {
+    log_error("cannot arm the timer that waits for the last writes (" + armed.error().message + "); closing now");
+    close_connections();
+  }
+}
+
+void Supervisor::close_connections() {
+  exit_timer_.stop();
+  if (writer_.outstanding() != 0)
+    log_error(std::to_string(writer_.outstanding()) + " writes could not reach Redis within " +
+              std::to_string(kFinalWritesDeadlineMs / 1000) + " s and are lost");
+  spawners_.clear();  // their socket polls would keep the loop running
+  lease_keeper_.stop();
+  writer_.close([] {});
+  reader_.close([] {});
+  log_info("stopped");
 }
 
 }  // namespace hutch

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "catalog/registry.h"
@@ -39,7 +40,9 @@ class Supervisor {
   Status start_spawners();
   void log_identity(bool root) const;
   std::string isolation_tokens() const;
-  void run();  // connects and reads; returns when the loop has nothing left (after shutdown)
+  // Connects and reads; returns when the loop has nothing left (after shutdown). An error when it could not
+  // start, or stopped because a part failed for good (hutchd then exits non-zero).
+  Status run();
   // First call: drain. A second call: stop waiting for the grace period.
   void request_shutdown(const char *why);
 
@@ -54,7 +57,10 @@ class Supervisor {
   void reject(const ParsedJob &parsed);
   void on_execution_finished(Execution &execution);
   void bury_finished();
+  void end_grace();
   void maybe_exit();
+  void close_connections();
+  void fail_and_stop(const std::string &why);
 
   uv_loop_t *loop_;
   SupervisorConfig config_;
@@ -86,6 +92,7 @@ class Supervisor {
   bool stream_stopped_ = false;
   bool closing_ = false;
   int64_t exit_deadline_ms_ = 0;
+  std::optional<Error> failure_;  // why hutchd stopped on its own
 };
 
 }  // namespace hutch

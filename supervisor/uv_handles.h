@@ -1,16 +1,25 @@
 // Owned libuv handles. libuv's rule: a handle is freed only in its close callback, never before. Each
 // wrapper allocates its handle on the heap and, when the owner goes away, closes it and lets the close
 // callback free it; callbacks stop reaching the owner from the moment of close.
+//
+// Every set-up call's result is checked and returned as an Error naming the call: a watch that silently
+// failed to start (a pidfd poll above all) would leave a job waiting forever for an event that never comes.
 #pragma once
 
 #include <uv.h>
 
 #include <functional>
+#include <memory>
+#include <string>
 #include <string_view>
 
+#include "common/error.h"
 #include "common/unique_fd.h"
 
 namespace hutch {
+
+// "uv_poll_start(pidfd 12): bad file descriptor", with the errno libuv's code stands for.
+Error uv_error(int status, const std::string &what);
 
 class UvTimer {
  public:
@@ -18,7 +27,8 @@ class UvTimer {
   ~UvTimer();
   UvTimer(const UvTimer &) = delete;
   UvTimer &operator=(const UvTimer &) = delete;
-  void start(uint64_t timeout_ms, std::function<void()> callback, uint64_t repeat_ms = 0);
+  // Arms the timer (again). On an error the callback will not run: the caller decides what happens instead.
+  Status start(uint64_t timeout_ms, std::function<void()> callback, uint64_t repeat_ms = 0);
   void stop();
 
  private:
@@ -29,7 +39,9 @@ class UvTimer {
 // Watches an fd for readability (a pidfd becomes readable when its process exits).
 class UvPoll {
  public:
-  UvPoll(uv_loop_t *loop, int fd, std::function<void()> on_readable);
+  // `what` names the fd in errors ("pidfd of job 1-0").
+  static Result<std::unique_ptr<UvPoll>> start(uv_loop_t *loop, int fd, const std::string &what,
+                                               std::function<void()> on_readable);
   ~UvPoll();
   UvPoll(const UvPoll &) = delete;
   UvPoll &operator=(const UvPoll &) = delete;
@@ -37,14 +49,16 @@ class UvPoll {
 
  private:
   struct Handle;
+  explicit UvPoll(Handle *handle) : handle_(handle) {}
   Handle *handle_;
 };
 
-// Reads a non-blocking pipe until EOF. Takes ownership of the fd.
+// Reads a non-blocking pipe until EOF. Takes ownership of the fd (closed on an error too).
 class UvPipeReader {
  public:
-  UvPipeReader(uv_loop_t *loop, UniqueFd fd, std::function<void(std::string_view)> on_data,
-               std::function<void()> on_eof);
+  static Result<std::unique_ptr<UvPipeReader>> start(uv_loop_t *loop, UniqueFd fd, const std::string &what,
+                                                     std::function<void(std::string_view)> on_data,
+                                                     std::function<void()> on_eof);
   ~UvPipeReader();
   UvPipeReader(const UvPipeReader &) = delete;
   UvPipeReader &operator=(const UvPipeReader &) = delete;
@@ -52,6 +66,7 @@ class UvPipeReader {
 
  private:
   struct Handle;
+  explicit UvPipeReader(Handle *handle) : handle_(handle) {}
   Handle *handle_;
 };
 

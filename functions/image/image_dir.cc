@@ -1,6 +1,5 @@
 #include "functions/image/image_dir.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "common/directory_stream.h"
 #include "common/file_io.h"
 
 namespace hutch::image {
@@ -36,26 +36,10 @@ Result<JobDirectory> open_job_directory(const char *variable) {
 }
 
 Result<std::vector<std::string>> list_names(const JobDirectory &directory) {
-  // fdopendir takes the fd over, so it gets a duplicate and the directory keeps its own.
-  int fd = ::fcntl(directory.fd.get(), F_DUPFD_CLOEXEC, 0);
-  if (fd < 0) return fail(errno_error("dup('" + directory.path + "')"));
-  DIR *dir = ::fdopendir(fd);
-  if (dir == nullptr) {
-    auto error = errno_error("opendir('" + directory.path + "')");
-    ::close(fd);
-    return fail(error);
-  }
-  ::rewinddir(dir);
+  TRY_ASSIGN(DirectoryStream listing, DirectoryStream::open_fd(directory.fd.get(), "'" + directory.path + "'"));
   std::vector<std::string> names;
-  errno = 0;
-  while (const dirent *entry = ::readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name != "." && name != "..") names.push_back(std::move(name));
-    errno = 0;
-  }
-  int read_errno = errno;
-  ::closedir(dir);
-  if (read_errno != 0) return fail(errno_error(read_errno, "readdir('" + directory.path + "')"));
+  while (const dirent *entry = listing.next()) names.emplace_back(entry->d_name);
+  if (listing.read_error() != 0) return fail(errno_error(listing.read_error(), "readdir('" + directory.path + "')"));
   std::sort(names.begin(), names.end());
   return names;
 }

@@ -22,6 +22,8 @@ namespace fs = std::filesystem;
 
 constexpr size_t kPipelineBatch = 1000;
 constexpr size_t kIdsShownPerProblem = 5;
+// The id part of the marker FinalEventLedger::sync publishes: no execution id looks like it.
+constexpr const char *kSyncMarker = "hutch-test-ledger-sync";
 
 std::string first_ids(const std::vector<std::string> &ids) {
   std::string out;
@@ -76,6 +78,10 @@ FinalEventLedger::FinalEventLedger(const std::string &redis_url) : url_(redis_ur
       auto space = message->find(' ');
       if (space == std::string::npos) continue;
       std::string word = message->substr(space + 1);
+      if (message->substr(0, space) == kSyncMarker) {
+        marker_seen_.store(std::stol(word));
+        continue;
+      }
       if (!final_statuses().contains(word)) continue;
       std::lock_guard lock(mutex_);
       finals_[message->substr(0, space)].push_back(word);
@@ -84,6 +90,20 @@ FinalEventLedger::FinalEventLedger(const std::string &redis_url) : url_(redis_ur
 }
 
 FinalEventLedger::~FinalEventLedger() { stop(); }
+
+bool FinalEventLedger::sync(RedisClient &redis, std::chrono::milliseconds timeout) {
+  long marker = markers_sent_.fetch_add(1) + 1;
+  auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    redis.command({"PUBLISH", std::string(keys::kEventsChannel), std::string(kSyncMarker) + " " + std::to_string(marker)});
+    auto republish_at = std::min(deadline, Clock::now() + 500ms);
+    while (Clock::now() < republish_at) {
+      if (marker_seen_.load() >= marker) return true;
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+  return false;
+}
 
 void FinalEventLedger::stop() {
   stopping_.store(true);
@@ -169,8 +189,9 @@ std::vector<int> eof_counts(RedisClient &redis, const std::vector<std::string> &
   return counts;
 }
 
-void expect_exactly_one_final_record(RedisClient &redis, const FinalEventLedger &ledger,
+void expect_exactly_one_final_record(RedisClient &redis, FinalEventLedger &ledger,
                                      const std::vector<std::string> &ids, bool events_may_miss) {
+  EXPECT_TRUE(ledger.sync(redis)) << "the ledger's subscriber never received the test's own marker";
   std::vector<std::string> statuses = record_field_of(redis, ids, "status");
   std::vector<int> eofs = eof_counts(redis, ids);
   auto finals = ledger.finals();

@@ -31,6 +31,12 @@ class FinalEventLedger {
   FinalEventLedger &operator=(const FinalEventLedger &) = delete;
 
   void stop();
+  // A barrier instead of a sleep: publishes a marker on hutch:events (through `redis`) and waits, up to
+  // `timeout`, until this ledger has received it. Redis delivers a channel's messages in the order they were
+  // published, and hutchd publishes a final status in the same script as the record, so once it returns
+  // true every final status of a record the test has seen is counted. Publishes again while it waits, in
+  // case the subscriber was reconnecting.
+  bool sync(RedisClient &redis, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // id -> every final word seen for it, in order.
   std::map<std::string, std::vector<std::string>> finals() const;
   int reconnects() const { return reconnects_.load(); }
@@ -41,6 +47,8 @@ class FinalEventLedger {
   std::string url_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> reconnects_{0};
+  std::atomic<long> markers_sent_{0};
+  std::atomic<long> marker_seen_{0};  // the number of the last marker received
   mutable std::mutex mutex_;
   std::map<std::string, std::vector<std::string>> finals_;
   std::thread thread_;
@@ -62,9 +70,10 @@ std::vector<int> eof_counts(RedisClient &redis, const std::vector<std::string> &
 
 // The whole "exactly one final record" check: every id has a final status, exactly one `eof` entry in its
 // log stream, and the ledger saw exactly one final word for it (`events_may_miss`: at most one, for a test
-// during which Redis restarted and published messages could not reach the subscriber). Prints the counts
-// (std::cout, in the ctest log) and adds a test failure per broken rule with the first ids that break it.
-void expect_exactly_one_final_record(RedisClient &redis, const FinalEventLedger &ledger,
+// during which Redis restarted and published messages could not reach the subscriber). Syncs the ledger
+// first (FinalEventLedger::sync). Prints the counts (std::cout, in the ctest log) and adds a test failure
+// per broken rule with the first ids that break it.
+void expect_exactly_one_final_record(RedisClient &redis, FinalEventLedger &ledger,
                                      const std::vector<std::string> &ids, bool events_may_miss = false);
 
 // What a hutchd holds on this host.

@@ -3,6 +3,7 @@
 // producer enqueues, retrying the XADDs that fail: nothing is lost, every job ends with exactly one final
 // record, and hutchd stays up.
 #include <atomic>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -27,10 +28,31 @@ class RedisRestartFaultTest : public FaultTest {
   HutchdOptions hutchd_options() override {
     HutchdOptions options = HutchTest::hutchd_options();
     options.concurrency = 4;
-    options.extra_args.insert(options.extra_args.end(), {"--lease", kTestLeaseSeconds});
+    // --verbose: hutchd logs each job's end, which is how the test sees jobs end while Redis is down.
+    options.extra_args.insert(options.extra_args.end(), {"--lease", kTestLeaseSeconds, "--verbose"});
     return options;
   }
+
+  // Lines of hutchd's log that say a job ended (--verbose: "DEBUG job <id> <status>").
+  size_t jobs_ended_in_log() {
+    std::string log = hutchd().log_text();
+    size_t count = 0;
+    for (const char *status : {" succeeded\n", " failed\n", " error\n", " timeout\n", " killed\n", " oom\n"}) {
+      for (size_t at = log.find(status); at != std::string::npos; at = log.find(status, at + 1)) ++count;
+    }
+    return count;
+  }
 };
+
+// Polls `done` every 20 ms up to `bound`; true once it held.
+bool eventually(const std::function<bool()> &done, std::chrono::milliseconds bound) {
+  auto deadline = Clock::now() + bound;
+  while (!done()) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
 
 // Enqueues `count` short jobs one at a time on a connection of its own; an XADD that fails (Redis is
 // down or loading) is tried again every 50 ms, for 20 s at most per job.
@@ -103,9 +125,18 @@ TEST_F(RedisRestartFaultTest, RestartsWhileJobsRunAndAreEnqueuedLoseNothing) {
 
   Producer producer(redis_server().url(), kProducedJobs);
   for (int round = 0; round < kRestarts; ++round) {
-    std::this_thread::sleep_for(1500ms);
+    // Each restart comes once the producer is a share further, so that enqueueing spans them all.
+    size_t enqueued = (round + 1) * kProducedJobs / (kRestarts + 1);
+    ASSERT_TRUE(eventually([&] { return producer.ids().size() >= enqueued; }, 30s))
+        << "the producer enqueued only " << producer.ids().size() << " of " << enqueued;
+    size_t retries = producer.retries();
+    size_t ended = jobs_ended_in_log();
     ASSERT_TRUE(redis_server().shutdown());
-    std::this_thread::sleep_for(1500ms);  // jobs end and are enqueued while Redis is down
+    // Down until jobs end and enqueueing fails while it is: one job's end in hutchd's log, and the producer
+    // refused ten times (half a second of retries).
+    EXPECT_TRUE(eventually([&] { return jobs_ended_in_log() > ended; }, 15s)) << "no job ended while Redis was down";
+    EXPECT_TRUE(eventually([&] { return producer.retries() >= retries + 10; }, 15s))
+        << "the producer never met the stopped Redis";
     EXPECT_TRUE(hutchd().running()) << "hutchd keeps running without Redis";
     ASSERT_TRUE(redis_server().restart());
     std::cout << "[ redis restart ] round " << round + 1 << ": restarted; " << producer.ids().size()
@@ -132,7 +163,6 @@ TEST_F(RedisRestartFaultTest, RestartsWhileJobsRunAndAreEnqueuedLoseNothing) {
 
   size_t finished = wait_until_all_final(redis(), ids, 90s);
   EXPECT_EQ(finished, ids.size()) << "every job enqueued ends with a final record";
-  std::this_thread::sleep_for(500ms);
   // Events published while the subscriber reconnected after a restart are missed: at most one per id.
   expect_exactly_one_final_record(redis(), ledger, ids, /*events_may_miss=*/true);
   auto statuses = record_field_of(redis(), ids, "status");

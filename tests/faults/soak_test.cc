@@ -1,7 +1,10 @@
 // Soak: 20,000 trivial jobs through one hutchd. What hutchd holds on the host (RSS, open fds, cgroup
 // directories) after a warm-up of 1,000 jobs and after the rest must be back at the same level: a leak of
 // one fd, one cgroup or a few hundred bytes per job shows after 19,000 more.
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -44,10 +47,30 @@ class SoakTest : public HutchTest {
     return finished == ids.size() && succeeded == ids.size();
   }
 
-  // Once the last record is written hutchd may still be closing its last sandbox: settle, then measure.
+  // Processes in hutchd's cgroups other than the slots' spawners: those of jobs.
+  size_t job_processes() {
+    size_t count = 0;
+    for (pid_t pid : processes_in_cgroups_of(consumer())) {
+      std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+      std::string name;
+      std::getline(comm, name);
+      if (comm && name != "hutch-spawner") ++count;  // a pid gone meanwhile reads nothing: not counted
+    }
+    return count;
+  }
+
+  // Once the last record is written hutchd may still be closing its last sandbox (its process reaped, its
+  // pipes freed on the next loop turn): measure once no job process is left and two readings agree.
   HostFootprint settled_footprint() {
-    std::this_thread::sleep_for(2s);
-    return footprint_of(hutchd().pid(), consumer());
+    auto deadline = Clock::now() + 10s;
+    HostFootprint last = footprint_of(hutchd().pid(), consumer());
+    for (;;) {
+      std::this_thread::sleep_for(20ms);
+      HostFootprint now = footprint_of(hutchd().pid(), consumer());
+      bool same = now.open_fds == last.open_fds && now.cgroup_dirs == last.cgroup_dirs;
+      if ((same && job_processes() == 0) || Clock::now() >= deadline) return now;
+      last = now;
+    }
   }
 };
 
@@ -74,6 +97,12 @@ TEST_F(SoakTest, TwentyThousandJobsLeaveRssFdsAndCgroupsWhereTheyWere) {
             << "), fds " << after.open_fds - before.open_fds << ", cgroup directories "
             << after.cgroup_dirs - before.cgroup_dirs << std::endl;
   EXPECT_GT(before.rss_kib, 0);
+  EXPECT_GT(before.open_fds, 0);
+  // As root hutchd limits jobs with cgroups: they must have been there for "back to their level" to mean
+  // something. Without root it falls back to rlimits and has none.
+  if (::geteuid() == 0) {
+    EXPECT_GT(before.cgroup_dirs, 0) << "hutchd made no cgroups to leak";
+  }
   EXPECT_EQ(after.open_fds, before.open_fds) << "open fds back to their level";
   EXPECT_EQ(after.cgroup_dirs, before.cgroup_dirs) << "cgroup directories back to their level";
   EXPECT_LE(after.rss_kib, before.rss_kib + kRssMarginKib) << "RSS within the margin";

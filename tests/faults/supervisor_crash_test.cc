@@ -57,6 +57,9 @@ TEST_F(SupervisorCrashTest, KillNineWithTwentyJobsInFlightEachEndsOnceAsAttemptT
   std::cout << "[ crash ] A (pid " << hutchd().pid() << ") runs " << kJobs << " jobs: " << a_children.size()
             << " child processes, " << in_a_cgroups.size() << " processes in " << cgroup_directories_of(a).size()
             << " cgroup directories" << std::endl;
+  // What is checked gone below must have been there: each running job is a child of A and in A's cgroups.
+  ASSERT_GE(a_children.size(), kJobs) << "A's sandboxes are its children (CLONE_PARENT from the spawners too)";
+  ASSERT_GE(in_a_cgroups.size(), kJobs) << "A's jobs are in A's cgroups";
 
   HutchdProcess *b = start_supervisor(supervisor_options(a + "-b", kJobs));
   ASSERT_NE(b, nullptr);
@@ -92,15 +95,15 @@ TEST_F(SupervisorCrashTest, KillNineWithTwentyJobsInFlightEachEndsOnceAsAttemptT
   std::string log_text;
   for (const StreamEntry &entry : redis().xrange(RedisClient::logs_key(ids[0]))) log_text += entry.get("line") + "\n";
   EXPECT_THAT(log_text, HasSubstr("attempt 2 of 3"));
-  std::this_thread::sleep_for(500ms);  // the last PUBLISH reaches the subscriber
   expect_exactly_one_final_record(redis(), ledger, ids);
   Reply pending = redis().command({"XPENDING", "hutch:jobs", "hutchd"});
   ASSERT_EQ(pending.type, Reply::Type::kArray) << pending.describe();
   EXPECT_EQ(pending.elements[0].integer, 0) << "every entry acknowledged: " << pending.describe();
 
   // A's cgroup subtree is left behind (nobody was alive to remove it) until a supervisor starts: B again.
-  std::cout << "[ crash ] A's cgroup directories before B's restart: " << cgroup_directories_of(a).size()
-            << std::endl;
+  size_t a_directories = cgroup_directories_of(a).size();
+  std::cout << "[ crash ] A's cgroup directories before B's restart: " << a_directories << std::endl;
+  ASSERT_GT(a_directories, 0u) << "A's cgroups are there for B's next start-up to remove";
   expect_clean_stop(*b);
   HutchdProcess *b_again = start_supervisor(supervisor_options(a + "-b", 2));
   ASSERT_NE(b_again, nullptr);
@@ -108,6 +111,7 @@ TEST_F(SupervisorCrashTest, KillNineWithTwentyJobsInFlightEachEndsOnceAsAttemptT
   EXPECT_TRUE(left.empty()) << "B's start-up sweep removes A's cgroups; left: " << (left.empty() ? "" : left[0]);
   Fields hello = run_job({{"function", "hello"}});
   EXPECT_EQ(hello["status"], "succeeded") << describe_fields(hello);
+  EXPECT_FALSE(cgroup_directories_of(a + "-b").empty()) << "B has cgroups of its own to remove when it stops";
   expect_clean_stop(*b_again);
   EXPECT_TRUE(cgroup_directories_of(a + "-b").empty()) << "B removes its own cgroups when it stops";
   EXPECT_TRUE(cgroup_directories_of(a).empty());

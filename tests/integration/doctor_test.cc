@@ -158,5 +158,13 @@ TEST(DoctorTest, ABadFlagValueIsAUsageError) {
   EXPECT_THAT(result.err, HasSubstr("--concurrency: 'zero'")) << explain(result);
 }
 
+// --help is an outcome of hutchd's parser, not an error: the usage on stdout, exit 0, whatever else is given.
+TEST(DoctorTest, HutchdHelpPrintsTheUsageAndExitsZero) {
+  CommandResult result = run_command({hutchd_path(), "--lease", "nonsense", "--help"}, 20s);
+  EXPECT_EQ(result.exit_code(), 0) << explain(result);
+  EXPECT_EQ(result.out.rfind("usage: hutchd [--redis URL]", 0), 0u) << explain(result);
+  EXPECT_EQ(result.err, "") << explain(result);
+}
+
 }  // namespace
 }  // namespace hutch::test

@@ -2,7 +2,6 @@
 // kill (tests/integration/delivery_test.cc shows the next supervisor running it), and exits 0.
 #include <sys/wait.h>
 
-#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -21,9 +20,9 @@ TEST_F(LifecycleTest, SigtermLetsTheRunningJobFinishAndTakesNoNewOnes) {
   std::string running = redis().xadd_job({{"function", "sleep"}, {"input", R"({"seconds":2})"}});
   redis().wait_for_status(running, {"running"}, 15s);
   ASSERT_EQ(::kill(hutchd().pid(), SIGTERM), 0);
-  // Give the signal time to be handled before the new job exists: the question is whether hutchd still
-  // reads the queue after SIGTERM (it has a free slot), not a race with the signal.
-  std::this_thread::sleep_for(300ms);
+  // The new job comes once hutchd has handled the signal: the question is whether it still reads the queue
+  // after SIGTERM (it has a free slot), not a race with the signal.
+  ASSERT_TRUE(hutchd().wait_for_log("SIGTERM: draining; no new jobs are read", 10s)) << hutchd().log_text();
   std::string late = redis().xadd_job({{"function", "hello"}});
 
   std::optional<int> exit_status = hutchd().wait(20s);
@@ -78,13 +77,19 @@ TEST_F(LifecycleTest, SigtermKillsWhatOutlivesTheGraceAndHandsItBack) {
 class RedisRestartTest : public HutchTest {
  protected:
   bool own_redis_server() override { return true; }
+  // --verbose: hutchd logs each job's end, which is how the test knows it ended while Redis was down.
+  HutchdOptions hutchd_options() override {
+    HutchdOptions options = HutchTest::hutchd_options();
+    options.extra_args.push_back("--verbose");
+    return options;
+  }
 };
 
 TEST_F(RedisRestartTest, AJobThatEndsWhileRedisIsDownIsRecordedWhenItIsBack) {
   std::string id = redis().xadd_job({{"function", "sleep"}, {"input", R"({"seconds":1})"}});
   redis().wait_for_status(id, {"running"}, 15s);
   ASSERT_TRUE(redis_server().stop());
-  std::this_thread::sleep_for(2500ms);  // the job ends while Redis is down
+  ASSERT_TRUE(hutchd().wait_for_log("job " + id + " succeeded", 15s)) << "the job ends while Redis is down";
   EXPECT_TRUE(hutchd().running()) << "hutchd keeps running without Redis";
   ASSERT_TRUE(redis_server().restart());
 

@@ -10,8 +10,7 @@
 namespace hutch::test {
 namespace {
 
-using testing::AllOf;
-using testing::HasSubstr;
+using testing::AnyOf;
 
 class LimitsTest : public HutchTest {};
 
@@ -23,7 +22,7 @@ TEST_F(LimitsTest, DefaultTimeoutKillsAt5SecondsAndALongerTimeoutLetsTheJobFinis
 
   Fields record = redis().wait_for_final(killed, 20s);
   EXPECT_EQ(record["status"], "timeout");
-  EXPECT_THAT(record["error"], AllOf(HasSubstr("timeout"), HasSubstr("5")));
+  EXPECT_EQ(record["error"], "the function ran longer than its 5 s timeout; every process of the job was killed");
   EXPECT_EQ(parse_decimal_text(record["timeout"]), 5.0);
   auto duration = parse_decimal_text(record["duration"]);
   ASSERT_TRUE(duration) << describe_fields(record);
@@ -45,7 +44,7 @@ TEST_F(LimitsTest, BalloonPastItsMemoryLimitIsOom) {
   HUTCH_REQUIRE_ROOT();
   Fields record = run_job({{"function", "balloon"}, {"input", R"({"mb":200})"}, {"memory", "64M"}});
   EXPECT_EQ(record["status"], "oom");
-  EXPECT_THAT(record["error"], HasSubstr("memory"));
+  EXPECT_EQ(record["error"], "the job went over its 64 MiB memory limit and the kernel killed it (out of memory)");
   EXPECT_EQ(record["memory_limit"], std::to_string(64ULL << 20));
   EXPECT_EQ(record.count("exit_code"), 0u) << "the kernel killed it: " << record["exit_code"];
   auto peak = parse_unsigned_text(record["memory_peak"]);
@@ -70,7 +69,12 @@ TEST_F(LimitsTest, ForbiddenSyscallIsKilledBySigsys) {
   Fields record = redis().wait_for_final(id, 20s);
   EXPECT_EQ(record["status"], "killed");
   EXPECT_EQ(record["signal"], "SIGSYS");
-  EXPECT_THAT(record["error"], HasSubstr("SIGSYS"));
+  // The call is named when the kernel's audit log is readable (supervisor/seccomp_audit.h), which depends on
+  // the host; either way the sentence is one of these two.
+  EXPECT_THAT(record["error"], AnyOf("the function was killed by SIGSYS: it made the forbidden system call ptrace "
+                                     "(seccomp)",
+                                     "the function was killed by SIGSYS: it made a system call the sandbox forbids "
+                                     "(seccomp)"));
   EXPECT_EQ(record.count("exit_code"), 0u);
   bool called = false, returned = false;
   for (const auto &entry : redis().xrange(RedisClient::logs_key(id))) {
@@ -88,7 +92,7 @@ TEST_F(LimitsTest, AllowedSyscallReturnsAndExitCodeThreeIsFailed) {
   EXPECT_EQ(record["status"], "failed");
   EXPECT_EQ(record["exit_code"], "3");
   EXPECT_EQ(record.count("signal"), 0u);
-  EXPECT_THAT(record["error"], HasSubstr("3"));
+  EXPECT_EQ(record["error"], "the function exited with code 3");
 }
 
 TEST_F(LimitsTest, ExitCodeThreeIsFailedWithTheCode) {
@@ -97,7 +101,7 @@ TEST_F(LimitsTest, ExitCodeThreeIsFailedWithTheCode) {
   EXPECT_EQ(record["status"], "failed");
   EXPECT_EQ(record["exit_code"], "3");
   EXPECT_EQ(record.count("signal"), 0u);
-  EXPECT_THAT(record["error"], HasSubstr("code 3"));
+  EXPECT_EQ(record["error"], "the function exited with code 3");
 }
 
 TEST_F(LimitsTest, SegfaultIsKilledBySigsegv) {
@@ -106,7 +110,7 @@ TEST_F(LimitsTest, SegfaultIsKilledBySigsegv) {
   EXPECT_EQ(record["status"], "killed");
   EXPECT_EQ(record["signal"], "SIGSEGV");
   EXPECT_EQ(record.count("exit_code"), 0u) << record["exit_code"];
-  EXPECT_THAT(record["error"], HasSubstr("SIGSEGV"));
+  EXPECT_EQ(record["error"], "the function was killed by SIGSEGV");
 }
 
 TEST_F(LimitsTest, OutputThatIsNotJsonIsFailed) {
@@ -114,8 +118,7 @@ TEST_F(LimitsTest, OutputThatIsNotJsonIsFailed) {
   Fields record = run_job({{"function", "exit_code"}, {"input", R"({"output":"{not json"})"}});
   EXPECT_EQ(record["status"], "failed");
   EXPECT_EQ(record["exit_code"], "0") << "it exited 0; the output is what failed";
-  EXPECT_THAT(record["error"], HasSubstr("output"));
-  EXPECT_THAT(record["error"], HasSubstr("JSON"));
+  EXPECT_EQ(record["error"], "output: what the function wrote to fd 3 is not valid JSON: '{not json'");
   EXPECT_NE(record["output"], "{not json") << "invalid output is not stored as if it were JSON";
 }
 
@@ -124,8 +127,8 @@ TEST_F(LimitsTest, OutputOverOneMebibyteIsFailed) {
   Fields record = run_job({{"function", "exit_code"}, {"input", R"({"output_bytes":2097152})"}});
   EXPECT_EQ(record["status"], "failed");
   EXPECT_EQ(record["exit_code"], "0");
-  EXPECT_THAT(record["error"], HasSubstr("output"));
-  EXPECT_THAT(record["error"], HasSubstr("1 MiB"));
+  EXPECT_EQ(record["error"], "output: the result written to fd 3 is larger than the 1 MiB (1048576-byte) limit; "
+                             "return less, or write large data to files");
   EXPECT_LE(record["output"].size(), 1u << 20) << "the oversized output is not stored";
 }
 

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "gmock/gmock.h"
@@ -214,6 +215,49 @@ TEST_F(NotRootTest, WithoutUserNamespacesItSaysSoAndRunsJobsWithoutNamespaces) {
   Fields record = run_job({{"function", "hello"}});
   EXPECT_EQ(record["status"], "succeeded") << record["error"];
   EXPECT_EQ(record["isolation"], "rlimit nnp seccomp");
+}
+
+// Set-up failures: a step between fork and exec fails for real, and the record is `error` with a sentence
+// naming that step and its errno (sandbox/child.cc), not the function's failure.
+
+// Without namespaces a script is executed by its path on the host: removed after hutchd registered it, the
+// next job cannot start, and the record says which step failed and why.
+TEST_F(NotRootTest, AScriptRemovedAfterStartUpIsAnErrorAtTheExecStep) {
+  HUTCH_REQUIRE_ROOT();
+  TempDir directory("hutch-removed-script");
+  ASSERT_EQ(::chmod(directory.path().c_str(), 0755), 0) << std::strerror(errno);
+  std::string script = directory.path() + "/removed.sh";
+  {
+    std::ofstream out(script);
+    out << "#!/bin/sh\nexit 0\n";
+  }
+  ASSERT_EQ(::chmod(script.c_str(), 0755), 0) << std::strerror(errno);
+  HutchdOptions options = hutchd_options();
+  options.setup.forbid_user_namespaces = true;
+  options.functions.emplace_back("removed", script);
+  ASSERT_TRUE(start_hutchd(options));
+
+  Fields control = run_job({{"function", "removed"}});
+  ASSERT_EQ(control["status"], "succeeded") << "the script runs while it is there: " << describe_fields(control);
+  ASSERT_EQ(::unlink(script.c_str()), 0) << std::strerror(errno);
+  Fields record = run_job({{"function", "removed"}});
+  EXPECT_EQ(record["status"], "error") << describe_fields(record);
+  EXPECT_EQ(record["error"], "could not start the sandbox: execute the function '" + script +
+                                 "': No such file or directory");
+  EXPECT_EQ(record.count("exit_code"), 0u) << "the function never ran: " << describe_fields(record);
+}
+
+// A /proc with a file covered by a mount (as container runtimes cover /proc/kcore and others) is not "fully
+// visible", and the kernel then refuses a new proc mount in a user namespace: every job fails at that step.
+TEST_F(NotRootTest, ACoveredHostProcFailsTheJobAtTheMountProcStep) {
+  HUTCH_REQUIRE_ROOT();
+  HutchdOptions options = hutchd_options();
+  options.setup.cover_with_binds = {{"/dev/null", "/proc/cmdline"}};
+  ASSERT_TRUE(start_hutchd(options));
+  Fields record = run_job({{"function", "hello"}});
+  EXPECT_EQ(record["status"], "error") << describe_fields(record);
+  EXPECT_EQ(record["error"], "could not start the sandbox: mount /proc in the job's namespace: Operation not permitted");
+  EXPECT_EQ(record.count("exit_code"), 0u) << "the function never ran: " << describe_fields(record);
 }
 
 // A cgroup subtree delegated to nobody, with hutchd started inside it: it makes its cgroups beneath and gets

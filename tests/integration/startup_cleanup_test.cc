@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -72,42 +73,55 @@ std::vector<int> processes_in(const std::vector<std::string> &directories) {
   return pids;
 }
 
-// A cgroup that stands for another supervisor's subtree, with a `sleep` in it; gone with the test.
+// Cgroups that stand for another supervisor's subtree, one beside the killed hutchd's in each hierarchy (as
+// a real one's would be: the sweep judges only subtrees it finds in all of them), with a `sleep` in every
+// one; gone with the test.
 class FakeSubtree {
  public:
-  FakeSubtree(const std::string &parent, const std::string &instance)
-      : directory_(parent + "/hutch-" + instance) {
-    if (::mkdir(directory_.c_str(), 0755) != 0) {
-      ADD_FAILURE() << "mkdir " << directory_ << ": " << std::strerror(errno);
-      return;
-    }
+  FakeSubtree(const std::vector<std::string> &parents, const std::string &instance) {
     ChildSetup setup;
-    setup.join_cgroup_procs = {directory_ + "/cgroup.procs"};
+    for (const std::string &parent : parents) {
+      directories_.push_back(parent + "/hutch-" + instance);
+      if (::mkdir(directories_.back().c_str(), 0755) != 0) {
+        ADD_FAILURE() << "mkdir " << directories_.back() << ": " << std::strerror(errno);
+        return;
+      }
+      setup.join_cgroup_procs.push_back(directories_.back() + "/cgroup.procs");
+    }
     std::string error;
     sleeper_ = spawn_process({"/bin/sleep", "120"}, {}, "/dev/null", /*die_with_parent=*/true, &error, setup);
     if (sleeper_ < 0) {
-      ADD_FAILURE() << "start sleep in " << directory_ << ": " << error;
+      ADD_FAILURE() << "start sleep in " << directories_.front() << ": " << error;
       return;
     }
-    // The child joins the cgroup after fork (a v1 migration can take ~10 ms): only then does the cgroup hold
-    // a process, which a sweep started right after must find.
+    // The sleep joins the cgroups in its own child after fork: until cgroup.procs lists it, a sweep would
+    // find this subtree empty (and say "no process was left in it").
     auto deadline = Clock::now() + 5s;
-    while (!listed(sleeper_) && Clock::now() < deadline) std::this_thread::sleep_for(5ms);
-    if (!listed(sleeper_)) ADD_FAILURE() << "sleep " << sleeper_ << " never joined " << directory_;
+    for (const std::string &directory : directories_) {
+      while (!testing::Value(processes_in({directory}), testing::Contains(static_cast<int>(sleeper_)))) {
+        if (Clock::now() >= deadline) {
+          ADD_FAILURE() << "sleep " << sleeper_ << " never appeared in " << directory << "/cgroup.procs";
+          return;
+        }
+        std::this_thread::sleep_for(5ms);
+      }
+    }
   }
   ~FakeSubtree() {
     if (sleeper_ > 0 && !exit_status_) stop_process(sleeper_, SIGKILL, 5s);
-    for (int attempt = 0; attempt < 100 && ::rmdir(directory_.c_str()) != 0 && errno == EBUSY; ++attempt)
-      std::this_thread::sleep_for(10ms);
-  }
-  const std::string &directory() const { return directory_; }
-  bool listed(pid_t pid) const {
-    std::istringstream procs(read_file_text(directory_ + "/cgroup.procs"));
-    for (pid_t listed_pid; procs >> listed_pid;) {
-      if (listed_pid == pid) return true;
+    for (const std::string &directory : directories_) {
+      for (int attempt = 0; attempt < 100 && ::rmdir(directory.c_str()) != 0 && errno == EBUSY; ++attempt)
+        std::this_thread::sleep_for(10ms);
     }
-    return false;
   }
+  // Whether any of its directories is still there.
+  bool exists_anywhere() const {
+    return std::any_of(directories_.begin(), directories_.end(), [](const std::string &d) { return exists(d); });
+  }
+  bool exists_everywhere() const {
+    return std::all_of(directories_.begin(), directories_.end(), [](const std::string &d) { return exists(d); });
+  }
+  const std::string &directory() const { return directories_.front(); }
   // The sleep's wait status once it ended (reaped here), nullopt while it runs.
   std::optional<int> exit_status(std::chrono::milliseconds timeout) {
     if (!exit_status_ && sleeper_ > 0) exit_status_ = wait_for_exit(sleeper_, timeout);
@@ -115,7 +129,7 @@ class FakeSubtree {
   }
 
  private:
-  std::string directory_;
+  std::vector<std::string> directories_;
   pid_t sleeper_ = -1;
   std::optional<int> exit_status_;
 };
@@ -166,9 +180,15 @@ TEST_F(StartupCleanupTest, AKilledSupervisorLeavesNoProcessAndTheNextOneRemovesI
 
   // Three more subtrees beside it: a dead owner's with a process still in it (its lock file is free), a live
   // owner's (this test holds its lock), and one without a lock file (an older hutchd's, maybe running).
-  std::string parent = left.front().substr(0, left.front().rfind('/'));
+  std::vector<std::string> parents;
+  for (const std::string &directory : left) parents.push_back(directory.substr(0, directory.rfind('/')));
   std::string tag = std::to_string(::getpid());
-  FakeSubtree dead(parent, "dead-" + tag), live(parent, "live-" + tag), unknown(parent, "unknown-" + tag);
+  FakeSubtree dead(parents, "dead-" + tag), live(parents, "live-" + tag), unknown(parents, "unknown-" + tag);
+  // On v1, a dead owner's subtree beside ours in one hierarchy only: its supervisor's cgroup was elsewhere in
+  // the others, where B does not look, so B leaves it and its lock file to a hutchd started like it was.
+  std::optional<FakeSubtree> partial;
+  if (parents.size() > 1) partial.emplace(std::vector<std::string>{parents.front()}, "partial-" + tag);
+  UniqueFd partial_lock(::open(lock_file("partial-" + tag).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   ASSERT_FALSE(HasFailure());
   UniqueFd dead_lock(::open(lock_file("dead-" + tag).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   UniqueFd live_lock(::open(lock_file("live-" + tag).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
@@ -185,20 +205,28 @@ TEST_F(StartupCleanupTest, AKilledSupervisorLeavesNoProcessAndTheNextOneRemovesI
 
   EXPECT_THAT(log, HasSubstr("removed the cgroups of hutch-dead-" + tag +
                              ", whose hutchd is gone; killed the 1 process left in it"));
-  EXPECT_FALSE(exists(dead.directory()));
+  EXPECT_FALSE(dead.exists_anywhere());
   std::optional<int> dead_status = dead.exit_status(5s);
   ASSERT_TRUE(dead_status.has_value()) << "the process in " << dead.directory() << " still runs";
   EXPECT_EQ(describe_wait_status(*dead_status), "signal SIGKILL");
   EXPECT_FALSE(exists(lock_file("dead-" + tag)));
 
-  EXPECT_TRUE(exists(live.directory()));
+  EXPECT_TRUE(live.exists_everywhere());
   EXPECT_FALSE(live.exit_status(0ms).has_value()) << "the sweep killed a process of a live owner";
   EXPECT_THAT(log, testing::Not(HasSubstr("hutch-live-" + tag + ",")));
-  EXPECT_TRUE(exists(unknown.directory()));
+  EXPECT_TRUE(unknown.exists_everywhere());
   EXPECT_FALSE(unknown.exit_status(0ms).has_value()) << "the sweep killed a process of an owner it cannot know";
   EXPECT_THAT(log, HasSubstr("left hutch-unknown-" + tag + " alone: it has no lock file"));
+  if (partial) {
+    EXPECT_THAT(log, HasSubstr("left hutch-partial-" + tag + " alone: it is not beside this hutchd's cgroup in "
+                               "every hierarchy"));
+    EXPECT_TRUE(partial->exists_everywhere());
+    EXPECT_FALSE(partial->exit_status(0ms).has_value()) << "the sweep killed a process it cannot judge";
+    EXPECT_TRUE(exists(lock_file("partial-" + tag))) << "its lock file stays for the hutchd that sees all of it";
+  }
 
   ::unlink(lock_file("live-" + tag).c_str());
+  ::unlink(lock_file("partial-" + tag).c_str());
 }
 
 TEST_F(StartupCleanupTest, ASecondSupervisorUnderTheSameNameRefusesToStart) {

@@ -70,7 +70,9 @@ TEST_F(UserFunctionsTest, ShowGivesTheCreatedAndUpdatedTimes) {
   EXPECT_GE(*created, before - 1000) << shown;  // a second of slack for clocks read in two processes
   EXPECT_LE(*created, after + 1000) << shown;
 
-  std::this_thread::sleep_for(50ms);
+  // The update must come in a later millisecond than the creation for the two times to differ: wait for the
+  // clock to pass it (bounded by the clock itself), rather than for a guess.
+  while (now_milliseconds() <= *updated) std::this_thread::yield();
   const int64_t before_update = now_milliseconds();
   ok({"function", "update", "dated", "--timeout", "5"});
   shown = ok({"function", "show", "dated"});

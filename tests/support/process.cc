@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -83,10 +84,17 @@ bool write_text(const char *path, const std::string &text) {
   return written;
 }
 
-// In the child, async-signal-safe: cgroups first (as root), then the identity, groups before ids, then the
-// user namespace that allows no other (its owner has the capabilities to set that limit until exec).
+// In the child, async-signal-safe: the mounts and cgroups first (as root), then the identity, groups before
+// ids, then the user namespace that allows no other (its owner has the capabilities to set that limit until
+// exec).
 void apply_setup(const ChildSetup &setup, const OpenedSetup &opened) {
   if (!opened.opened) ::_exit(126);
+  if (!setup.cover_with_binds.empty()) {
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(126);
+    for (const auto &[source, target] : setup.cover_with_binds) {
+      if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0) ::_exit(126);
+    }
+  }
   for (int fd : opened.cgroup_fds) {
     if (::write(fd, "0", 1) != 1) ::_exit(126);
   }

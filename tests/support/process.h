@@ -30,8 +30,11 @@ class TempDir {
 // join these cgroups (cgroup.procs paths), then drop to `identity` (uid, gid) with no supplementary groups
 // unless `groups` names some. With `forbid_user_namespaces` (needs `identity`) it then enters a user
 // namespace of its own, mapping only that uid and gid, whose user.max_user_namespaces is 0: the program
-// can make no user namespace, as on a host with that sysctl. A failed step ends the child with exit 126.
+// can make no user namespace, as on a host with that sysctl. With `cover_with_binds` (source, target
+// pairs) it first gets a mount namespace of its own, private, with each source bound over its target: what
+// a container runtime does to the files of /proc it hides. A failed step ends the child with exit 126.
 struct ChildSetup {
+  std::vector<std::pair<std::string, std::string>> cover_with_binds;
   std::vector<std::string> join_cgroup_procs;
   std::optional<std::pair<uid_t, gid_t>> identity;
   std::vector<gid_t> groups;

@@ -1,5 +1,5 @@
 // hutchd's delivery flags (--lease, --max-attempts, --retention, --buffer-cap) and --cache-size: values and
-// the sentences for bad ones. Parsing only: nothing connects or starts.
+// the sentences for bad ones; --help as an outcome of the parser. Parsing only: nothing connects or starts.
 #include "supervisor/config.h"
 
 #include <gtest/gtest.h>
@@ -19,6 +19,23 @@ Result<SupervisorConfig> parse(std::vector<std::string> flags) {
 std::string error_of(std::vector<std::string> flags) {
   auto config = parse(std::move(flags));
   return config ? "(accepted)" : config.error().message;
+}
+
+TEST(SupervisorConfigTest, HelpIsAnOutcomeNotAnError) {
+  for (const char *flag : {"--help", "-h"}) {
+    auto config = parse({flag});
+    ASSERT_TRUE(config) << flag << ": " << config.error().message;
+    EXPECT_TRUE(config->help) << flag;
+  }
+  // It wins over a bad value anywhere: the user asked how to call hutchd, not to run it.
+  for (std::vector<std::string> flags : {std::vector<std::string>{"--help", "--lease", "nonsense"},
+                                         std::vector<std::string>{"--lease", "nonsense", "-h"}}) {
+    auto config = parse(flags);
+    ASSERT_TRUE(config) << config.error().message;
+    EXPECT_TRUE(config->help);
+  }
+  EXPECT_FALSE(parse({})->help);
+  EXPECT_EQ(error_of({"--lease", "nonsense"}), "--lease: 'nonsense' is not a number of seconds from 0.5 to 3600, e.g. 30");
 }
 
 TEST(SupervisorConfigTest, DeliveryDefaults) {
