@@ -7,7 +7,7 @@
 //   exited (pidfd readable): reap, kill what the function left behind in its cgroup
 //   drained: exit seen + set-up report read + all pipes at EOF + cgroup empty -> classify, collect the
 //            output files if it succeeded, write them and the final record (with the XACK) in one
-//            fenced script (queue/delivery_scripts.h)
+//            fenced script (queue/delivery_scripts.h); this and what follows are execution_finish.cc
 //   retired: the process reaped and the cgroup given back (retried on a timer while it still holds dying
 //            processes, bounded), then tell the owner, who frees the slot
 //
